@@ -1,0 +1,115 @@
+"""Wiring the use cases to a set of ports: the one place handlers are constructed.
+
+The DI container (entrypoints) builds the adapters and calls ``bootstrap``; tests call it
+with in-memory fakes, so both run exactly the same handler graph.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import attrs
+
+from application.bus import MessageBus, Outbox
+from application.commands import AcceptVoiceNote, ProcessJob
+from application.formatting import FormattingChain
+from application.handlers.accept_voice import AcceptVoiceHandler
+from application.handlers.process_job import ProcessJobHandler
+from application.minutes import MinutesBook
+from application.ports import (
+    AccountRepository,
+    AudioConverter,
+    Clock,
+    FileSource,
+    JobQueue,
+    JobRepository,
+    Messenger,
+    SpeechRecognizer,
+    TextFormatter,
+)
+from application.queue_consumer import QueueConsumer
+from application.recognition import ChunkedRecognition
+from domain.events import Event
+from domain.policies import TranscriptionPolicy
+
+log = logging.getLogger("voicescribe.events")
+
+
+@attrs.frozen
+class Ports:
+    jobs: JobRepository
+    accounts: AccountRepository
+    queue: JobQueue
+    files: FileSource
+    converter: AudioConverter
+    recognizer: SpeechRecognizer
+    llm_formatters: Sequence[TextFormatter]
+    local_formatter: TextFormatter
+    messenger: Messenger
+    clock: Clock
+
+
+@attrs.frozen
+class Tuning:
+    policy: TranscriptionPolicy = attrs.Factory(TranscriptionPolicy)
+    asr_concurrency: int = 4
+    trial_minutes: int = 15
+    max_attempts: int = 3
+    queue_visibility_seconds: float = 120.0
+
+
+@attrs.frozen
+class Application:
+    bus: MessageBus
+    consumer: QueueConsumer
+    minutes: MinutesBook
+
+
+async def log_event(event: Event) -> None:
+    log.info("%s %s", type(event).__name__, attrs.asdict(event))
+
+
+def bootstrap(ports: Ports, tuning: Tuning) -> Application:
+    outbox = Outbox()
+    minutes = MinutesBook(ports.accounts, outbox, tuning.trial_minutes)
+    recognition = ChunkedRecognition(
+        ports.converter,
+        ports.recognizer,
+        short_audio_seconds=tuning.policy.short_audio_seconds,
+        max_chunk_seconds=tuning.policy.max_chunk_seconds,
+        concurrency=tuning.asr_concurrency,
+    )
+    formatting = FormattingChain(
+        ports.llm_formatters, ports.local_formatter, tuning.policy.format_word_threshold
+    )
+    process = ProcessJobHandler(
+        jobs=ports.jobs,
+        files=ports.files,
+        converter=ports.converter,
+        recognition=recognition,
+        formatting=formatting,
+        messenger=ports.messenger,
+        minutes=minutes,
+        outbox=outbox,
+        clock=ports.clock,
+        max_attempts=tuning.max_attempts,
+    )
+    accept = AcceptVoiceHandler(
+        jobs=ports.jobs,
+        queue=ports.queue,
+        files=ports.files,
+        converter=ports.converter,
+        minutes=minutes,
+        process=process,
+        outbox=outbox,
+        clock=ports.clock,
+        policy=tuning.policy,
+    )
+    bus = MessageBus(
+        outbox,
+        command_handlers={AcceptVoiceNote: accept, ProcessJob: process},
+        event_handlers={Event: [log_event]},
+    )
+    consumer = QueueConsumer(ports.queue, bus, tuning.queue_visibility_seconds)
+    return Application(bus=bus, consumer=consumer, minutes=minutes)

@@ -1,0 +1,37 @@
+"""Commands: what an entrypoint asks the application to do, as plain data (no SDK types).
+
+Each command has exactly one handler; its errors propagate to the caller.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from domain.jobs import AudioSource, UserStyle
+
+
+@attrs.frozen
+class Command:
+    """Base of every command."""
+
+
+@attrs.frozen
+class AcceptVoiceNote(Command):
+    """A user sent audio. ``request_id`` identifies the sending (e.g. chat and message id)
+    so that the same update delivered twice becomes one job; it becomes the job id."""
+
+    request_id: str
+    user_id: int
+    chat_id: int
+    source: AudioSource
+    style: UserStyle = attrs.Factory(UserStyle)
+    charge: bool = True
+    reply_to_message_id: int | None = None
+
+
+@attrs.frozen
+class ProcessJob(Command):
+    """Turn a stored job's audio into delivered text (inline, or from the queue)."""
+
+    job_id: str
+    delivery_count: int = 1

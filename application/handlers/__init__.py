@@ -1,0 +1,1 @@
+"""One module per use case; each handler is a callable class taking its command."""

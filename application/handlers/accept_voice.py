@@ -1,0 +1,140 @@
+"""Use case: a user sent audio. Dedupe, price, reserve minutes, store, then process or queue.
+
+The job is stored before minutes are reserved under its id, so a crash in between leaves
+a visible job and never an orphan reservation. Audio up to the sync threshold is processed
+at once; longer audio goes to the durable queue for a worker.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from application.bus import Outbox
+from application.commands import AcceptVoiceNote, ProcessJob
+from application.errors import (
+    AudioUnreadable,
+    EmptyAudio,
+    FileTooLarge,
+    FileUnavailable,
+    QueueError,
+)
+from application.failures import notice_for
+from application.handlers.process_job import ProcessJobHandler
+from application.minutes import MinutesBook
+from application.notices import Notice, NoticeReason
+from application.ports import AudioConverter, Clock, FileSource, JobQueue, JobRepository
+from application.reports import Acceptance, AcceptOutcome
+from domain.errors import InsufficientMinutes
+from domain.events import VoiceAccepted
+from domain.jobs import VoiceJob
+from domain.ledger import MinutesAccount
+from domain.policies import ProcessingMode, TranscriptionPolicy, price_minutes, processing_mode
+
+log = logging.getLogger(__name__)
+
+
+class AcceptVoiceHandler:
+    def __init__(
+        self,
+        *,
+        jobs: JobRepository,
+        queue: JobQueue,
+        files: FileSource,
+        converter: AudioConverter,
+        minutes: MinutesBook,
+        process: ProcessJobHandler,
+        outbox: Outbox,
+        clock: Clock,
+        policy: TranscriptionPolicy,
+    ) -> None:
+        self._jobs = jobs
+        self._queue = queue
+        self._files = files
+        self._converter = converter
+        self._minutes = minutes
+        self._process = process
+        self._outbox = outbox
+        self._clock = clock
+        self._policy = policy
+
+    async def __call__(self, command: AcceptVoiceNote) -> AcceptOutcome:
+        if await self._jobs.get(command.request_id) is not None:
+            return AcceptOutcome(Acceptance.DUPLICATE, command.request_id)
+        duration = command.source.duration_seconds
+        if duration is None:
+            try:
+                duration = await self._measure(command)
+            except (FileTooLarge, FileUnavailable, AudioUnreadable) as error:
+                return AcceptOutcome(Acceptance.REJECTED, notice=notice_for(error))
+        if duration > self._policy.max_audio_seconds:
+            notice = Notice(NoticeReason.TOO_LONG, limit_seconds=self._policy.max_audio_seconds)
+            return AcceptOutcome(Acceptance.REJECTED, notice=notice)
+        job = self._new_job(command, duration)
+        if not await self._jobs.add(job):
+            return AcceptOutcome(Acceptance.DUPLICATE, job.job_id)
+        if job.reserved_minutes > 0:
+            refusal = await self._reserve(job)
+            if refusal is not None:
+                return refusal
+        job.events.append(VoiceAccepted(job.job_id, job.user_id, duration, job.reserved_minutes))
+        self._outbox.collect(job)
+        if processing_mode(duration, self._policy.sync_threshold_seconds) is ProcessingMode.INLINE:
+            report = await self._process(ProcessJob(job.job_id))
+            return AcceptOutcome(Acceptance.PROCESSED, job.job_id, report.notice, report)
+        return await self._enqueue(job)
+
+    async def _measure(self, command: AcceptVoiceNote) -> float:
+        audio = await self._files.fetch(command.source)
+        if not audio:
+            raise EmptyAudio("empty file")
+        return (await self._converter.probe(audio)).duration_seconds
+
+    def _new_job(self, command: AcceptVoiceNote, duration: float) -> VoiceJob:
+        now = self._clock.now()
+        return VoiceJob(
+            job_id=command.request_id,
+            user_id=command.user_id,
+            chat_id=command.chat_id,
+            source=command.source,
+            duration_seconds=duration,
+            reserved_minutes=price_minutes(duration) if command.charge else 0,
+            style=command.style,
+            created_at=now,
+            updated_at=now,
+            reply_to_message_id=command.reply_to_message_id,
+        )
+
+    async def _reserve(self, job: VoiceJob) -> AcceptOutcome | None:
+        def reserve(account: MinutesAccount) -> None:
+            account.reserve(job.reservation_id, job.reserved_minutes)
+
+        try:
+            await self._minutes.change(job.user_id, reserve)
+        except InsufficientMinutes as refusal:
+            job.fail("insufficient minutes", self._clock.now())
+            await self._save(job)
+            notice = Notice(
+                NoticeReason.INSUFFICIENT_MINUTES,
+                needed_minutes=refusal.needed,
+                balance_minutes=refusal.balance,
+            )
+            return AcceptOutcome(Acceptance.REJECTED, job.job_id, notice)
+        return None
+
+    async def _enqueue(self, job: VoiceJob) -> AcceptOutcome:
+        job.queue(self._clock.now())
+        await self._save(job)
+        try:
+            await self._queue.enqueue(job.job_id)
+        except QueueError:
+            log.exception("could not queue job %s", job.job_id)
+            if job.reserved_minutes > 0:
+                await self._minutes.settle(job.user_id, job.reservation_id, commit=False)
+            job.fail("queue unavailable", self._clock.now())
+            await self._save(job)
+            return AcceptOutcome(Acceptance.REJECTED, job.job_id, Notice(NoticeReason.SERVICE_BUSY))
+        return AcceptOutcome(Acceptance.QUEUED, job.job_id)
+
+    async def _save(self, job: VoiceJob) -> None:
+        await self._jobs.save(job)
+        self._outbox.collect(job)

@@ -1,0 +1,160 @@
+"""Use case: turn a stored job's audio into delivered text, exactly once.
+
+Claim the job (a finished job is left alone, so redelivery is harmless), fetch, convert
+and recognize, format, deliver, then commit the reserved minutes and mark it delivered.
+Any failure releases exactly the reserved minutes and tells the user in plain words; a
+transient failure of a queued job is left for the queue to deliver again while attempts
+remain.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from application.bus import Outbox
+from application.commands import ProcessJob
+from application.errors import ConcurrentUpdate, DeliveryFailed
+from application.failures import is_transient, notice_for
+from application.formatting import FormattingChain
+from application.minutes import MinutesBook
+from application.notices import Notice, NoticeReason
+from application.ports import AudioConverter, Clock, FileSource, JobRepository, Messenger
+from application.progress import Progress, Stage
+from application.recognition import ChunkedRecognition
+from application.reports import JobReport, RetryLater
+from application.stopwatch import Stopwatch
+from domain.jobs import JobStatus, VoiceJob
+from domain.text import apply_yo_policy
+
+log = logging.getLogger(__name__)
+
+
+class JobMissing(LookupError):
+    """The command names a job that is not stored."""
+
+
+class ProcessJobHandler:
+    def __init__(
+        self,
+        *,
+        jobs: JobRepository,
+        files: FileSource,
+        converter: AudioConverter,
+        recognition: ChunkedRecognition,
+        formatting: FormattingChain,
+        messenger: Messenger,
+        minutes: MinutesBook,
+        outbox: Outbox,
+        clock: Clock,
+        max_attempts: int = 3,
+    ) -> None:
+        self._jobs = jobs
+        self._files = files
+        self._converter = converter
+        self._recognition = recognition
+        self._formatting = formatting
+        self._messenger = messenger
+        self._minutes = minutes
+        self._outbox = outbox
+        self._clock = clock
+        self._max_attempts = max_attempts
+
+    async def __call__(self, command: ProcessJob) -> JobReport:
+        job = await self._jobs.get(command.job_id)
+        if job is None:
+            raise JobMissing(command.job_id)
+        if job.status.is_finished:
+            return _report(job)
+        if job.attempts >= self._max_attempts:
+            return await self._fail(job, Notice(NoticeReason.SERVICE_BUSY), "attempts exhausted")
+        job.start(self._clock.now())
+        try:
+            await self._save(job)
+        except ConcurrentUpdate:
+            raise RetryLater(f"job {job.job_id} was claimed by another worker") from None
+        try:
+            return await self._transcribe(job)
+        except Exception as error:
+            if is_transient(error) and job.attempts < self._max_attempts:
+                log.warning(
+                    "job %s attempt %d: %s; retrying later", job.job_id, job.attempts, error
+                )
+                raise RetryLater(str(error)) from error
+            log.exception("job %s failed", job.job_id)
+            return await self._fail(job, notice_for(error), f"{type(error).__name__}: {error}")
+
+    async def _transcribe(self, job: VoiceJob) -> JobReport:
+        watch = Stopwatch(self._clock)
+        await self._progress(job, Progress(Stage.CONVERTING))
+        with watch.stage("fetch"):
+            audio = await self._files.fetch(job.source)
+        with watch.stage("probe"):
+            duration = (await self._converter.probe(audio)).duration_seconds
+        await self._progress(job, Progress(Stage.RECOGNIZING))
+
+        async def chunk_done(done: int, total: int) -> None:
+            if total > 1:
+                await self._progress(job, Progress(Stage.RECOGNIZING, done, total))
+
+        with watch.stage("recognize"):
+            heard = await self._recognition.recognize(
+                audio, duration, job.style.language, chunk_done
+            )
+        if not heard.text:
+            await self._minutes_settle(job, commit=False)
+            job.find_no_speech(self._clock.now())
+            await self._save(job)
+            await self._messenger.notify(job, Notice(NoticeReason.NO_SPEECH))
+            return _report(job, Notice(NoticeReason.NO_SPEECH), watch.timings)
+        await self._progress(job, Progress(Stage.FORMATTING))
+        with watch.stage("format"):
+            formatted = await self._formatting.format(heard.text, job.style)
+        text = apply_yo_policy(formatted.text, job.style.use_yo)
+        with watch.stage("deliver"):
+            await self._messenger.deliver(job, text)
+        await self._minutes_settle(job, commit=True)
+        job.deliver(text, heard.language, self._clock.now())
+        await self._save(job)
+        return _report(job, timings=watch.timings, formatter=formatted.formatter)
+
+    async def _fail(self, job: VoiceJob, notice: Notice, reason: str) -> JobReport:
+        await self._minutes_settle(job, commit=False)
+        job.fail(reason, self._clock.now())
+        await self._save(job)
+        try:
+            await self._messenger.notify(job, notice)
+        except DeliveryFailed:
+            log.warning("could not tell the owner of job %s why it failed", job.job_id)
+        return _report(job, notice)
+
+    async def _minutes_settle(self, job: VoiceJob, *, commit: bool) -> None:
+        if job.reserved_minutes > 0:
+            await self._minutes.settle(job.user_id, job.reservation_id, commit=commit)
+
+    async def _save(self, job: VoiceJob) -> None:
+        await self._jobs.save(job)
+        self._outbox.collect(job)
+
+    async def _progress(self, job: VoiceJob, progress: Progress) -> None:
+        try:
+            await self._messenger.report_progress(job, progress)
+        except Exception:
+            log.warning("progress update for job %s failed", job.job_id, exc_info=True)
+
+
+def _report(
+    job: VoiceJob,
+    notice: Notice | None = None,
+    timings: dict[str, float] | None = None,
+    formatter: str | None = None,
+) -> JobReport:
+    return JobReport(
+        job_id=job.job_id,
+        status=job.status,
+        duration_seconds=job.duration_seconds,
+        text=job.transcript if job.status is JobStatus.DELIVERED else None,
+        language=job.language,
+        formatter=formatter,
+        notice=notice,
+        timings=dict(timings or {}),
+    )

@@ -1,0 +1,150 @@
+"""The ports: what the use cases need from the world, as ``typing.Protocol``.
+
+Each port has its own error types (``errors.py``) so that no SDK exception reaches the
+use cases; adapters in ``infrastructure/`` translate. Everything that may block is async.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import attrs
+
+from application.notices import Notice
+from application.progress import Progress
+from domain.jobs import AudioSource, UserStyle, VoiceJob
+from domain.ledger import MinutesAccount
+from domain.policies import AudioEncoding, AudioProfile, ChunkSpan, EnergyEnvelope
+
+
+@attrs.frozen
+class ProbedAudio:
+    duration_seconds: float
+    has_audio: bool = True
+
+
+@attrs.frozen
+class Recognition:
+    text: str
+    language: str | None = None
+
+
+@attrs.frozen
+class QueueMessage:
+    job_id: str
+    receipt: str
+    delivery_count: int
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds since the epoch."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back, for measuring stages."""
+        ...
+
+
+class FileSource(Protocol):
+    async def fetch(self, source: AudioSource) -> bytes:
+        """The file's bytes. Raises FileUnavailable / FileTooLarge."""
+        ...
+
+
+class AudioConverter(Protocol):
+    async def probe(self, data: bytes) -> ProbedAudio:
+        """Duration of the first audio stream. Raises AudioUnreadable."""
+        ...
+
+    async def envelope(self, data: bytes, step_seconds: float) -> EnergyEnvelope:
+        """Loudness per step, so long audio can be cut at quiet points."""
+        ...
+
+    async def convert(
+        self, data: bytes, profile: AudioProfile, span: ChunkSpan | None = None
+    ) -> bytes:
+        """The audio (or one span of it) encoded with ``profile``. Raises AudioUnreadable."""
+        ...
+
+
+class SpeechRecognizer(Protocol):
+    @property
+    def encoding(self) -> AudioEncoding:
+        """The encoding this recognizer wants its audio in."""
+        ...
+
+    @property
+    def max_chunk_seconds(self) -> float | None:
+        """Longest audio one request takes; ``None`` for no limit."""
+        ...
+
+    async def recognize(
+        self, audio: bytes, profile: AudioProfile, language: str | None
+    ) -> Recognition:
+        """Text of the audio; empty text means no speech. Raises RecognitionFailed."""
+        ...
+
+
+class TextFormatter(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    async def format(self, text: str, style: UserStyle) -> str:
+        """Readable text: punctuation, paragraphs. Raises FormattingFailed."""
+        ...
+
+
+class Messenger(Protocol):
+    async def report_progress(self, job: VoiceJob, progress: Progress) -> None:
+        """Best effort: a failure to show progress must not fail the job."""
+        ...
+
+    async def deliver(self, job: VoiceJob, text: str) -> None:
+        """Send the finished transcript, shaped by ``job.style``. Raises DeliveryFailed."""
+        ...
+
+    async def notify(self, job: VoiceJob, notice: Notice) -> None:
+        """Tell the job's owner why no transcript comes. Raises DeliveryFailed."""
+        ...
+
+
+class JobRepository(Protocol):
+    async def add(self, job: VoiceJob) -> bool:
+        """Store a new job; ``False`` (and nothing written) if its id exists already."""
+        ...
+
+    async def get(self, job_id: str) -> VoiceJob | None: ...
+
+    async def save(self, job: VoiceJob) -> None:
+        """Write the job if nobody saved it since it was read (version check), then bump
+        ``job.version``. Raises ConcurrentUpdate when the stored version moved on."""
+        ...
+
+    async def list_by_user(self, user_id: int, limit: int) -> Sequence[VoiceJob]: ...
+
+
+class AccountRepository(Protocol):
+    async def get(self, user_id: int) -> MinutesAccount | None: ...
+
+    async def save(self, account: MinutesAccount) -> None:
+        """Insert (version 0) or update with a version check, then bump ``account.version``.
+        Raises ConcurrentUpdate when another writer got there first."""
+        ...
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, job_id: str) -> None: ...
+
+    async def receive(self, wait_seconds: float) -> QueueMessage | None:
+        """Next visible message, hidden for the visibility timeout; ``None`` when empty."""
+        ...
+
+    async def extend(self, message: QueueMessage, seconds: float) -> QueueMessage:
+        """Keep a message hidden while its job runs; returns the message with a new receipt."""
+        ...
+
+    async def acknowledge(self, message: QueueMessage) -> None:
+        """Delete the message: its job is settled. Raises QueueError."""
+        ...

@@ -1,0 +1,41 @@
+"""What the handlers answer: plain data about the outcome, for entrypoints to present."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import attrs
+
+from application.notices import Notice
+from domain.jobs import JobStatus
+
+
+@attrs.frozen
+class JobReport:
+    job_id: str
+    status: JobStatus
+    duration_seconds: float
+    text: str | None = None
+    language: str | None = None
+    formatter: str | None = None
+    notice: Notice | None = None
+    timings: dict[str, float] = attrs.field(factory=dict)
+
+
+class Acceptance(StrEnum):
+    PROCESSED = "processed"
+    QUEUED = "queued"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+@attrs.frozen
+class AcceptOutcome:
+    acceptance: Acceptance
+    job_id: str | None = None
+    notice: Notice | None = None
+    report: JobReport | None = None
+
+
+class RetryLater(Exception):
+    """The job hit a transient failure; leave its queue message to be delivered again."""

@@ -1,0 +1,82 @@
+"""Domain events: plain records, in the past tense, of what happened to a job or an account.
+
+Aggregates append them to their own ``events`` list instead of calling anything; the
+application's message bus collects and dispatches them after the state has been saved.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class Event:
+    """Base of every domain event."""
+
+
+@attrs.frozen
+class VoiceAccepted(Event):
+    job_id: str
+    user_id: int
+    duration_seconds: float
+    reserved_minutes: int
+
+
+@attrs.frozen
+class JobQueued(Event):
+    job_id: str
+
+
+@attrs.frozen
+class JobStarted(Event):
+    job_id: str
+    attempt: int
+
+
+@attrs.frozen
+class TranscriptDelivered(Event):
+    job_id: str
+    user_id: int
+    characters: int
+    language: str | None
+
+
+@attrs.frozen
+class NoSpeechFound(Event):
+    job_id: str
+    user_id: int
+
+
+@attrs.frozen
+class JobFailed(Event):
+    job_id: str
+    user_id: int
+    reason: str
+
+
+@attrs.frozen
+class MinutesReserved(Event):
+    user_id: int
+    reservation_id: str
+    minutes: int
+
+
+@attrs.frozen
+class MinutesCommitted(Event):
+    user_id: int
+    reservation_id: str
+    minutes: int
+
+
+@attrs.frozen
+class MinutesReleased(Event):
+    user_id: int
+    reservation_id: str
+    minutes: int
+
+
+@attrs.frozen
+class MinutesCredited(Event):
+    user_id: int
+    minutes: int
+    reason: str

@@ -1,0 +1,160 @@
+"""A voice job: one audio file on its way to becoming text, and the legal moves of its status.
+
+The lifecycle is ``accepted -> queued -> processing -> delivered | failed | no_speech``
+(``accepted -> processing`` for audio handled at once). A finished job ignores a second
+delivery of the same work instead of raising, because queues deliver at least once.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import attrs
+
+from domain.errors import IllegalTransition
+from domain.events import (
+    Event,
+    JobFailed,
+    JobQueued,
+    JobStarted,
+    NoSpeechFound,
+    TranscriptDelivered,
+)
+
+
+class JobStatus(StrEnum):
+    ACCEPTED = "accepted"
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    NO_SPEECH = "no_speech"
+
+    @property
+    def is_finished(self) -> bool:
+        return self in FINISHED_STATUSES
+
+
+FINISHED_STATUSES = frozenset({JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.NO_SPEECH})
+
+
+class MediaKind(StrEnum):
+    """What the user sent; decides nothing but wording and how the file is fetched."""
+
+    VOICE = "voice"
+    AUDIO = "audio"
+    VIDEO = "video"
+    VIDEO_NOTE = "video_note"
+    DOCUMENT = "document"
+    LOCAL_FILE = "local_file"
+
+
+class OutputMode(StrEnum):
+    MESSAGES = "messages"
+    FILE = "file"
+
+
+@attrs.frozen
+class AudioSource:
+    """Where the audio lives and what its sender told us about it."""
+
+    kind: MediaKind
+    file_id: str
+    file_unique_id: str
+    duration_seconds: float | None = None
+    file_size: int | None = None
+    mime_type: str | None = None
+    file_name: str | None = None
+
+
+@attrs.frozen
+class UserStyle:
+    """The user's settings that shape recognition and the delivered text."""
+
+    use_yo: bool = True
+    use_code_tags: bool = False
+    language: str | None = None
+    output: OutputMode = OutputMode.MESSAGES
+
+
+@attrs.define
+class VoiceJob:
+    job_id: str
+    user_id: int
+    chat_id: int
+    source: AudioSource
+    duration_seconds: float
+    reserved_minutes: int
+    style: UserStyle
+    created_at: float
+    updated_at: float
+    status: JobStatus = JobStatus.ACCEPTED
+    attempts: int = 0
+    reply_to_message_id: int | None = None
+    language: str | None = None
+    transcript: str | None = None
+    error: str | None = None
+    version: int = 0
+    events: list[Event] = attrs.field(factory=list, eq=False, repr=False)
+
+    @property
+    def reservation_id(self) -> str:
+        """The minutes reserved for this job are booked under the job's own id."""
+        return self.job_id
+
+    def queue(self, now: float) -> bool:
+        if self.status.is_finished:
+            return False
+        self._require(JobStatus.ACCEPTED, target=JobStatus.QUEUED)
+        self._move(JobStatus.QUEUED, now)
+        self.events.append(JobQueued(self.job_id))
+        return True
+
+    def start(self, now: float) -> bool:
+        """Claim the job for processing; ``False`` means it is finished and needs nothing.
+
+        A job already in processing may start again: its previous worker died or gave up
+        and the queue handed the message out a second time.
+        """
+        if self.status.is_finished:
+            return False
+        self.attempts += 1
+        self._move(JobStatus.PROCESSING, now)
+        self.events.append(JobStarted(self.job_id, self.attempts))
+        return True
+
+    def deliver(self, transcript: str, language: str | None, now: float) -> bool:
+        if self.status.is_finished:
+            return False
+        self._require(JobStatus.PROCESSING, target=JobStatus.DELIVERED)
+        self.transcript = transcript
+        self.language = language
+        self._move(JobStatus.DELIVERED, now)
+        self.events.append(
+            TranscriptDelivered(self.job_id, self.user_id, len(transcript), language)
+        )
+        return True
+
+    def find_no_speech(self, now: float) -> bool:
+        if self.status.is_finished:
+            return False
+        self._require(JobStatus.PROCESSING, target=JobStatus.NO_SPEECH)
+        self._move(JobStatus.NO_SPEECH, now)
+        self.events.append(NoSpeechFound(self.job_id, self.user_id))
+        return True
+
+    def fail(self, reason: str, now: float) -> bool:
+        if self.status.is_finished:
+            return False
+        self.error = reason
+        self._move(JobStatus.FAILED, now)
+        self.events.append(JobFailed(self.job_id, self.user_id, reason))
+        return True
+
+    def _require(self, expected: JobStatus, *, target: JobStatus) -> None:
+        if self.status is not expected:
+            raise IllegalTransition(f"job {self.job_id}: {self.status} -> {target}")
+
+    def _move(self, status: JobStatus, now: float) -> None:
+        self.status = status
+        self.updated_at = now

@@ -1,0 +1,71 @@
+"""A whole application on in-memory fakes, rebuilt for every test."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from application.bootstrap import Application, Ports, Tuning, bootstrap
+from domain.policies import TranscriptionPolicy
+from tests.application.in_memory import (
+    FakeClock,
+    FakeConverter,
+    FakeFileSource,
+    FakeFormatter,
+    FakeRecognizer,
+    InMemoryAccountRepository,
+    InMemoryJobQueue,
+    InMemoryJobRepository,
+    RecordingMessenger,
+)
+
+
+@attrs.define
+class World:
+    clock: FakeClock
+    jobs: InMemoryJobRepository
+    accounts: InMemoryAccountRepository
+    queue: InMemoryJobQueue
+    files: FakeFileSource
+    converter: FakeConverter
+    recognizer: FakeRecognizer
+    llm: FakeFormatter
+    local: FakeFormatter
+    messenger: RecordingMessenger
+    app: Application
+
+    @classmethod
+    def build(cls, *, max_chunk_seconds: float | None = None, **tuning: object) -> World:
+        clock = FakeClock()
+        files = FakeFileSource()
+        parts = {
+            "clock": clock,
+            "jobs": InMemoryJobRepository(),
+            "accounts": InMemoryAccountRepository(),
+            "queue": InMemoryJobQueue(clock),
+            "files": files,
+            "converter": FakeConverter(files),
+            "recognizer": FakeRecognizer(max_chunk_seconds),
+            "llm": FakeFormatter("llm"),
+            "local": FakeFormatter("local"),
+            "messenger": RecordingMessenger(),
+        }
+        ports = Ports(
+            jobs=parts["jobs"],
+            accounts=parts["accounts"],
+            queue=parts["queue"],
+            files=files,
+            converter=parts["converter"],
+            recognizer=parts["recognizer"],
+            llm_formatters=[parts["llm"]],
+            local_formatter=parts["local"],
+            messenger=parts["messenger"],
+            clock=clock,
+        )
+        settings = {"policy": TranscriptionPolicy(format_word_threshold=5), **tuning}
+        return cls(**parts, app=bootstrap(ports, Tuning(**settings)))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def world() -> World:
+    return World.build()

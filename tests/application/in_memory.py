@@ -1,0 +1,235 @@
+"""In-memory fakes of our own ports, for testing the use cases without any I/O."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Sequence
+from typing import TypeVar
+
+import attrs
+
+from application.errors import (
+    AudioUnreadable,
+    ConcurrentUpdate,
+    FileUnavailable,
+    FormattingFailed,
+    QueueError,
+)
+from application.notices import Notice
+from application.ports import ProbedAudio, QueueMessage, Recognition
+from application.progress import Progress
+from domain.jobs import AudioSource, UserStyle, VoiceJob
+from domain.ledger import MinutesAccount
+from domain.policies import AudioEncoding, AudioProfile, ChunkSpan, EnergyEnvelope
+
+T = TypeVar("T")
+
+
+class FakeClock:
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.current = start
+
+    def now(self) -> float:
+        return self.current
+
+    def monotonic(self) -> float:
+        return self.current
+
+    def advance(self, seconds: float) -> None:
+        self.current += seconds
+
+
+class InMemoryJobRepository:
+    def __init__(self) -> None:
+        self.rows: dict[str, VoiceJob] = {}
+
+    async def add(self, job: VoiceJob) -> bool:
+        if job.job_id in self.rows:
+            return False
+        self.rows[job.job_id] = _stored(job)
+        return True
+
+    async def get(self, job_id: str) -> VoiceJob | None:
+        job = self.rows.get(job_id)
+        return _stored(job) if job else None
+
+    async def save(self, job: VoiceJob) -> None:
+        stored = self.rows.get(job.job_id)
+        if stored is None or stored.version != job.version:
+            raise ConcurrentUpdate(job.job_id)
+        job.version += 1
+        self.rows[job.job_id] = _stored(job)
+
+    async def list_by_user(self, user_id: int, limit: int) -> Sequence[VoiceJob]:
+        mine = [j for j in self.rows.values() if j.user_id == user_id]
+        return sorted(mine, key=lambda j: j.created_at, reverse=True)[:limit]
+
+
+class InMemoryAccountRepository:
+    def __init__(self) -> None:
+        self.rows: dict[int, MinutesAccount] = {}
+
+    async def get(self, user_id: int) -> MinutesAccount | None:
+        account = self.rows.get(user_id)
+        return _stored(account) if account else None
+
+    async def save(self, account: MinutesAccount) -> None:
+        stored = self.rows.get(account.user_id)
+        if (stored.version if stored else 0) != account.version:
+            raise ConcurrentUpdate(str(account.user_id))
+        account.version += 1
+        self.rows[account.user_id] = _stored(account)
+
+
+class InMemoryJobQueue:
+    def __init__(self, clock: FakeClock, visibility_seconds: float = 60.0) -> None:
+        self._clock = clock
+        self._visibility = visibility_seconds
+        self._receipts = itertools.count(1)
+        self.messages: list[dict[str, object]] = []
+        self.fail_enqueue = False
+
+    async def enqueue(self, job_id: str) -> None:
+        if self.fail_enqueue:
+            raise QueueError("queue unreachable", transient=True)
+        self.messages.append({"job_id": job_id, "visible_at": 0.0, "count": 0, "receipt": ""})
+
+    async def receive(self, wait_seconds: float) -> QueueMessage | None:
+        for message in self.messages:
+            if float(message["visible_at"]) <= self._clock.now():  # type: ignore[arg-type]
+                message["visible_at"] = self._clock.now() + self._visibility
+                message["count"] = int(message["count"]) + 1  # type: ignore[call-overload]
+                message["receipt"] = f"r{next(self._receipts)}"
+                return _as_message(message)
+        return None
+
+    async def extend(self, message: QueueMessage, seconds: float) -> QueueMessage:
+        row = self._find(message)
+        row["visible_at"] = self._clock.now() + seconds
+        row["receipt"] = f"r{next(self._receipts)}"
+        return _as_message(row)
+
+    async def acknowledge(self, message: QueueMessage) -> None:
+        self.messages.remove(self._find(message))
+
+    def _find(self, message: QueueMessage) -> dict[str, object]:
+        for row in self.messages:
+            if row["receipt"] == message.receipt:
+                return row
+        raise QueueError("receipt expired")
+
+
+def _as_message(row: dict[str, object]) -> QueueMessage:
+    return QueueMessage(str(row["job_id"]), str(row["receipt"]), int(row["count"]))  # type: ignore[call-overload]
+
+
+def _stored(value: T) -> T:
+    copied = copy.deepcopy(value)
+    events = getattr(copied, "events", None)
+    if isinstance(events, list):
+        events.clear()
+    return copied
+
+
+@attrs.define
+class FakeAudio:
+    """What the fake file source serves: a duration, optional speech, or broken bytes."""
+
+    duration_seconds: float
+    words: str = "hello world"
+    unreadable: bool = False
+
+
+class FakeFileSource:
+    def __init__(self) -> None:
+        self.files: dict[str, FakeAudio] = {}
+
+    async def fetch(self, source: AudioSource) -> bytes:
+        if source.file_id not in self.files:
+            raise FileUnavailable(source.file_id)
+        return source.file_id.encode()
+
+
+class FakeConverter:
+    """Treats the bytes as a file id and answers from the file source's table."""
+
+    def __init__(self, files: FakeFileSource) -> None:
+        self._files = files
+        self.conversions: list[tuple[AudioProfile, ChunkSpan | None]] = []
+
+    async def probe(self, data: bytes) -> ProbedAudio:
+        audio = self._files.files[data.decode()]
+        if audio.unreadable:
+            raise AudioUnreadable("not audio")
+        return ProbedAudio(audio.duration_seconds)
+
+    async def envelope(self, data: bytes, step_seconds: float) -> EnergyEnvelope:
+        steps = int(self._files.files[data.decode()].duration_seconds / step_seconds) + 1
+        return EnergyEnvelope(step_seconds, [1.0] * steps)
+
+    async def convert(
+        self, data: bytes, profile: AudioProfile, span: ChunkSpan | None = None
+    ) -> bytes:
+        self.conversions.append((profile, span))
+        audio = self._files.files[data.decode()]
+        if audio.unreadable:
+            raise AudioUnreadable("not audio")
+        return audio.words.encode()
+
+
+class FakeRecognizer:
+    def __init__(self, max_chunk_seconds: float | None = None) -> None:
+        self._max_chunk_seconds = max_chunk_seconds
+        self.failures: list[Exception] = []
+        self.calls = 0
+
+    @property
+    def encoding(self) -> AudioEncoding:
+        return AudioEncoding.MP3
+
+    @property
+    def max_chunk_seconds(self) -> float | None:
+        return self._max_chunk_seconds
+
+    async def recognize(
+        self, audio: bytes, profile: AudioProfile, language: str | None
+    ) -> Recognition:
+        self.calls += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        return Recognition(audio.decode(), language or "en")
+
+
+class FakeFormatter:
+    def __init__(self, name: str = "fake-llm", fail: bool = False, shrink: bool = False) -> None:
+        self._name = name
+        self.fail = fail
+        self.shrink = shrink
+        self.calls = 0
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    async def format(self, text: str, style: UserStyle) -> str:
+        self.calls += 1
+        if self.fail:
+            raise FormattingFailed("down", transient=True)
+        return text[:3] if self.shrink else f"[{self._name}] {text}"
+
+
+class RecordingMessenger:
+    def __init__(self) -> None:
+        self.delivered: list[tuple[str, str]] = []
+        self.notices: list[tuple[str, Notice]] = []
+        self.progress: list[tuple[str, Progress]] = []
+
+    async def report_progress(self, job: VoiceJob, progress: Progress) -> None:
+        self.progress.append((job.job_id, progress))
+
+    async def deliver(self, job: VoiceJob, text: str) -> None:
+        self.delivered.append((job.job_id, text))
+
+    async def notify(self, job: VoiceJob, notice: Notice) -> None:
+        self.notices.append((job.job_id, notice))
