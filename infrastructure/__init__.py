@@ -1,0 +1,1 @@
+"""Adapters: each module or package implements application ports with one technology."""

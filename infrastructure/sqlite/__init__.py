@@ -1,0 +1,17 @@
+"""The embedded default persistence: jobs, minutes accounts and the job queue in one SQLite file.
+
+Standard library only, so the bot runs with no cloud account; the webhook process and the
+worker process may open the same file, and correctness rests on SQL transactions.
+"""
+
+from infrastructure.sqlite.accounts import SqliteAccountRepository
+from infrastructure.sqlite.database import SqliteDatabase
+from infrastructure.sqlite.jobs import SqliteJobRepository
+from infrastructure.sqlite.queue import SqliteJobQueue
+
+__all__ = [
+    "SqliteAccountRepository",
+    "SqliteDatabase",
+    "SqliteJobQueue",
+    "SqliteJobRepository",
+]

@@ -1,0 +1,128 @@
+"""The one door to the SQLite file: a connection owned by one thread, and transactions.
+
+sqlite3 connections must stay on the thread that made them and every call blocks, so each
+``SqliteDatabase`` owns one worker thread that opens the connection and runs all the work;
+coroutines await that thread. Several processes may open the same file (the webhook and the
+worker), so writers take the write lock up front (``BEGIN IMMEDIATE``) and correctness rests
+on SQL transactions, never on in-process locks. Every ``sqlite3.Error`` (and a path that
+cannot be created) leaves this module as a ``StorageError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from os import PathLike
+from pathlib import Path
+from typing import TypeVar
+
+from application.errors import StorageError
+from infrastructure.sqlite.schema import migrate
+
+T = TypeVar("T")
+
+# Another connection holds the lock longer than busy_timeout: worth trying again later.
+_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+class SqliteDatabase:
+    def __init__(self, path: str | PathLike[str], *, busy_timeout_ms: int = 5000) -> None:
+        """Nothing is opened here: the first call opens the file on the worker thread."""
+        self._path = Path(path)
+        self._busy_timeout_ms = int(busy_timeout_ms)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._connection: sqlite3.Connection | None = None
+        self._closed = False
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    async def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(conn)`` inside ``BEGIN IMMEDIATE ... COMMIT``, rolled back if it raises.
+
+        The write lock is held from the start, so a read-then-write inside ``fn`` cannot
+        interleave with another connection's, in this process or another.
+        """
+        return await self._submit(lambda conn: _in_transaction(conn, fn, "BEGIN IMMEDIATE"))
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(conn)`` in a deferred transaction: one snapshot, no write lock taken."""
+        return await self._submit(lambda conn: _in_transaction(conn, fn, "BEGIN"))
+
+    async def close(self) -> None:
+        """Finish queued work, close the connection and stop the thread; later calls fail."""
+        if self._closed:
+            return
+        self._closed = True
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._executor, self._close_connection)
+        finally:
+            self._executor.shutdown(wait=True)
+
+    async def _submit(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closed:
+            raise StorageError(f"database {self._path} is closed", transient=False)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._run, work)
+
+    def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """On the worker thread: open if needed, run, translate driver errors."""
+        try:
+            return work(self._open())
+        except sqlite3.Error as exc:
+            raise _storage_error(self._path, exc) from exc
+        except OSError as exc:
+            raise StorageError(f"cannot open {self._path}: {exc}", transient=False) from exc
+
+    def _open(self) -> sqlite3.Connection:
+        if self._connection is not None:
+            return self._connection
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            self._path, timeout=self._busy_timeout_ms / 1000, isolation_level=None
+        )
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            _in_transaction(conn, migrate, "BEGIN IMMEDIATE")
+        except BaseException:
+            conn.close()
+            raise
+        self._connection = conn
+        return conn
+
+    def _close_connection(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def _in_transaction(
+    conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T], begin: str
+) -> T:
+    conn.execute(begin)
+    try:
+        result = fn(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _storage_error(path: Path, exc: sqlite3.Error) -> StorageError:
+    code = getattr(exc, "sqlite_errorcode", None)
+    text = str(exc).lower()
+    busy = (code is not None and code & 0xFF in _BUSY_CODES) or any(
+        word in text for word in ("locked", "busy")
+    )
+    return StorageError(f"sqlite {path}: {exc}", transient=busy)

@@ -1,0 +1,115 @@
+"""Voice jobs in SQLite: the ``JobRepository`` port, with optimistic concurrency.
+
+A job is written whole and ``version`` guards each save, so of two workers that read the same
+job only the first save lands; the second gets ``ConcurrentUpdate`` and re-reads. The value
+objects (source, style) are stored as JSON, enums by value. Events are not stored: the
+application dispatches them after the save.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from application.errors import ConcurrentUpdate, StorageError
+from domain.jobs import AudioSource, JobStatus, MediaKind, OutputMode, UserStyle, VoiceJob
+from infrastructure.sqlite.database import SqliteDatabase
+
+_COLUMNS = (
+    "job_id",
+    "user_id",
+    "chat_id",
+    "source",
+    "duration_seconds",
+    "reserved_minutes",
+    "style",
+    "created_at",
+    "updated_at",
+    "status",
+    "attempts",
+    "reply_to_message_id",
+    "language",
+    "transcript",
+    "error",
+    "version",
+)
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM jobs"
+_INSERT = (
+    f"INSERT INTO jobs ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + column for column in _COLUMNS)}) "
+    "ON CONFLICT (job_id) DO NOTHING"
+)
+_UPDATE = (
+    "UPDATE jobs SET "
+    + ", ".join(f"{column} = :{column}" for column in _COLUMNS if column != "version")
+    + ", version = version + 1 WHERE job_id = :job_id AND version = :version"
+)
+
+
+class SqliteJobRepository:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def add(self, job: VoiceJob) -> bool:
+        row = _to_row(job)
+
+        def insert(conn: sqlite3.Connection) -> bool:
+            return conn.execute(_INSERT, row).rowcount == 1
+
+        return await self._db.transaction(insert)
+
+    async def get(self, job_id: str) -> VoiceJob | None:
+        def select(conn: sqlite3.Connection) -> sqlite3.Row | None:
+            row: sqlite3.Row | None = conn.execute(
+                f"{_SELECT} WHERE job_id = ?", (job_id,)
+            ).fetchone()
+            return row
+
+        row = await self._db.read(select)
+        return None if row is None else _from_row(row)
+
+    async def save(self, job: VoiceJob) -> None:
+        row = _to_row(job)
+
+        def update(conn: sqlite3.Connection) -> None:
+            if conn.execute(_UPDATE, row).rowcount == 1:
+                return
+            if conn.execute("SELECT 1 FROM jobs WHERE job_id = ?", (job.job_id,)).fetchone():
+                raise ConcurrentUpdate(f"job {job.job_id} changed since version {job.version}")
+            raise StorageError(f"job {job.job_id} is not stored; add it first", transient=False)
+
+        await self._db.transaction(update)
+        job.version += 1
+
+    async def list_by_user(self, user_id: int, limit: int) -> Sequence[VoiceJob]:
+        def select(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+            return conn.execute(
+                f"{_SELECT} WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                (user_id, limit),
+            ).fetchall()
+
+        return [_from_row(row) for row in await self._db.read(select)]
+
+
+def _to_row(job: VoiceJob) -> dict[str, Any]:
+    row = {column: getattr(job, column) for column in _COLUMNS}
+    row["source"] = json.dumps(attrs.asdict(job.source), sort_keys=True)
+    row["style"] = json.dumps(attrs.asdict(job.style), sort_keys=True)
+    row["status"] = job.status.value
+    return row
+
+
+def _from_row(row: sqlite3.Row) -> VoiceJob:
+    fields = {column: row[column] for column in _COLUMNS}
+    source = json.loads(fields.pop("source"))
+    style = json.loads(fields.pop("style"))
+    fields["status"] = JobStatus(fields["status"])
+    return VoiceJob(
+        **fields,
+        source=AudioSource(**{**source, "kind": MediaKind(source["kind"])}),
+        style=UserStyle(**{**style, "output": OutputMode(style["output"])}),
+    )

@@ -1,0 +1,135 @@
+"""The job queue in SQLite: durable, at-least-once, with a visibility timeout like MNS/SQS.
+
+A received message is hidden for the visibility timeout and carries a fresh receipt; if its
+worker dies, the message reappears and the next receive hands it out again with a new
+receipt, which makes the old one useless. Each claim, extension and deletion is one
+``BEGIN IMMEDIATE`` transaction, so receivers in several processes never share a message
+while it is hidden. The clock is injectable so tests move time instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from application.errors import QueueError, StorageError
+from application.ports import QueueMessage
+from infrastructure.sqlite.database import SqliteDatabase
+
+T = TypeVar("T")
+
+_CLAIM = """
+    UPDATE queue_messages
+    SET visible_at = ?, delivery_count = delivery_count + 1, receipt = ?
+    WHERE seq = (
+        SELECT seq FROM queue_messages WHERE visible_at <= ? ORDER BY seq LIMIT 1
+    )
+    RETURNING job_id, delivery_count
+"""
+_EXTEND = """
+    UPDATE queue_messages SET visible_at = ?, receipt = ? WHERE receipt = ?
+    RETURNING job_id, delivery_count
+"""
+_POSITION = """
+    SELECT COUNT(*) FROM queue_messages
+    WHERE seq <= (SELECT MIN(seq) FROM queue_messages WHERE job_id = ?)
+"""
+
+
+class SqliteJobQueue:
+    def __init__(
+        self,
+        db: SqliteDatabase,
+        visibility_timeout_seconds: float,
+        clock: Callable[[], float] = time.time,
+        poll_interval: float = 0.05,
+    ) -> None:
+        self._db = db
+        self._visibility = visibility_timeout_seconds
+        self._clock = clock
+        self._poll_interval = poll_interval
+
+    async def enqueue(self, job_id: str) -> None:
+        def insert(conn: sqlite3.Connection) -> None:
+            now = self._clock()
+            conn.execute(
+                "INSERT INTO queue_messages (job_id, enqueued_at, visible_at) VALUES (?, ?, ?)",
+                (job_id, now, now),
+            )
+
+        await _as_queue_error(self._db.transaction(insert))
+
+    async def receive(self, wait_seconds: float) -> QueueMessage | None:
+        """Poll every ``poll_interval`` (real time) until a message is visible or the wait ends."""
+        deadline = time.monotonic() + max(wait_seconds, 0.0)
+        while True:
+            message = await _as_queue_error(self._db.transaction(self._claim))
+            remaining = deadline - time.monotonic()
+            if message is not None or remaining <= 0:
+                return message
+            await asyncio.sleep(min(self._poll_interval, remaining))
+
+    async def extend(self, message: QueueMessage, seconds: float) -> QueueMessage:
+        """Hide the message for ``seconds`` from now; only its current receipt may do so."""
+
+        def prolong(conn: sqlite3.Connection) -> QueueMessage:
+            receipt = uuid.uuid4().hex
+            rows = conn.execute(
+                _EXTEND, (self._clock() + seconds, receipt, message.receipt)
+            ).fetchall()
+            if not rows:
+                raise QueueError(f"receipt expired for job {message.job_id}", transient=False)
+            return QueueMessage(rows[0]["job_id"], receipt, rows[0]["delivery_count"])
+
+        return await _as_queue_error(self._db.transaction(prolong))
+
+    async def acknowledge(self, message: QueueMessage) -> None:
+        def delete(conn: sqlite3.Connection) -> None:
+            cursor = conn.execute(
+                "DELETE FROM queue_messages WHERE receipt = ?", (message.receipt,)
+            )
+            if cursor.rowcount == 0:
+                raise QueueError(
+                    f"receipt expired for job {message.job_id}: the message was delivered "
+                    "again or acknowledged already",
+                    transient=False,
+                )
+
+        await _as_queue_error(self._db.transaction(delete))
+
+    async def depth(self) -> int:
+        """Messages in the queue, hidden ones included."""
+
+        def count(conn: sqlite3.Connection) -> int:
+            return int(conn.execute("SELECT COUNT(*) FROM queue_messages").fetchone()[0])
+
+        return await _as_queue_error(self._db.read(count))
+
+    async def position(self, job_id: str) -> int | None:
+        """1-based place of the job's message in enqueue order; ``None`` if it is not queued."""
+
+        def count(conn: sqlite3.Connection) -> int:
+            return int(conn.execute(_POSITION, (job_id,)).fetchone()[0])
+
+        return await _as_queue_error(self._db.read(count)) or None
+
+    def _claim(self, conn: sqlite3.Connection) -> QueueMessage | None:
+        now = self._clock()
+        receipt = uuid.uuid4().hex
+        rows = conn.execute(_CLAIM, (now + self._visibility, receipt, now)).fetchall()
+        if not rows:
+            return None
+        return QueueMessage(rows[0]["job_id"], receipt, rows[0]["delivery_count"])
+
+
+async def _as_queue_error(work: Awaitable[T]) -> T:
+    """The queue port speaks ``QueueError``; storage failures are translated, keeping
+    whether they are transient."""
+    try:
+        return await work
+    except StorageError as exc:
+        raise QueueError(str(exc), transient=exc.transient) from exc

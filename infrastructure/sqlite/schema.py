@@ -1,0 +1,79 @@
+"""The tables, and the one place that knows which schema version a file carries.
+
+``PRAGMA user_version`` records the version, so opening an up-to-date file changes nothing,
+an older file is migrated step by step, and a file written by a newer release is refused
+instead of being misread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from application.errors import StorageError
+
+# One tuple of statements per version step: _MIGRATIONS[0] takes a file from 0 to 1.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """
+        CREATE TABLE IF NOT EXISTS jobs (
+            job_id TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL,
+            chat_id INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            duration_seconds REAL NOT NULL,
+            reserved_minutes INTEGER NOT NULL,
+            style TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            reply_to_message_id INTEGER,
+            language TEXT,
+            transcript TEXT,
+            error TEXT,
+            version INTEGER NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS jobs_by_user ON jobs (user_id, created_at)",
+        """
+        CREATE TABLE IF NOT EXISTS accounts (
+            user_id INTEGER PRIMARY KEY,
+            balance INTEGER NOT NULL,
+            reservations TEXT NOT NULL,
+            spent INTEGER NOT NULL,
+            credited INTEGER NOT NULL,
+            trial_granted INTEGER NOT NULL,
+            version INTEGER NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS queue_messages (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            job_id TEXT NOT NULL,
+            enqueued_at REAL NOT NULL,
+            visible_at REAL NOT NULL,
+            delivery_count INTEGER NOT NULL DEFAULT 0,
+            receipt TEXT UNIQUE
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS queue_by_visibility ON queue_messages (visible_at, seq)",
+        "CREATE INDEX IF NOT EXISTS queue_by_job ON queue_messages (job_id)",
+    ),
+)
+
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the file to ``SCHEMA_VERSION``; run inside a write transaction."""
+    (current,) = conn.execute("PRAGMA user_version").fetchone()
+    if current > SCHEMA_VERSION:
+        raise StorageError(
+            f"database schema version {current} is newer than this release ({SCHEMA_VERSION})",
+            transient=False,
+        )
+    for step in _MIGRATIONS[current:]:
+        for statement in step:
+            conn.execute(statement)
+    if current != SCHEMA_VERSION:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
