@@ -1,0 +1,116 @@
+"""Streaming decode of the first audio stream to mono samples at a chosen rate.
+
+Why this exists: probing, measuring loudness and encoding all start the same way (open
+the bytes, find the audio stream, decode, resample to mono, optionally keep one time
+span), and each must hold only a few frames in memory, not the whole decoded file.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import av
+import numpy as np
+from av.audio.stream import AudioStream
+from av.container import InputContainer
+
+from application.errors import AudioUnreadable
+from domain.policies import ChunkSpan
+
+# Decoding starts this long before a span, so the decoder's pre-roll (Opus, the MP3 bit
+# reservoir) is settled when the span begins; the surplus is trimmed by sample count.
+SEEK_MARGIN_SECONDS = 1.0
+
+
+class _CannotSeek(Exception):
+    """The format refused the seek, or its frames carry no usable time afterwards."""
+
+
+@contextmanager
+def open_audio(data: bytes) -> Iterator[tuple[InputContainer, AudioStream]]:
+    """The container and its first audio stream. Raises AudioUnreadable."""
+    if not data:
+        raise AudioUnreadable("the file is empty", transient=False)
+    container = av.open(io.BytesIO(data), mode="r", metadata_errors="replace")
+    try:
+        if not container.streams.audio:
+            raise AudioUnreadable("the file has no audio track", transient=False)
+        stream = container.streams.audio[0]
+        yield container, stream
+    finally:
+        container.close()
+
+
+def decode_mono(
+    data: bytes, rate: int, sample_format: str, span: ChunkSpan | None = None
+) -> Iterator[np.ndarray]:
+    """1-D arrays of mono samples at ``rate`` (``"s16"`` -> int16, ``"flt"`` -> float32).
+
+    With a span, only samples in ``[span.start, span.end)`` seconds are yielded: the
+    decoder seeks shortly before the start where the format allows, then trims exactly.
+    Raises AudioUnreadable when nothing at all can be decoded.
+    """
+    if span is not None and span.start > SEEK_MARGIN_SECONDS:
+        try:
+            yield from _decode(data, rate, sample_format, span, seek=True)
+            return
+        except _CannotSeek:
+            pass  # nothing was yielded yet: decode from the beginning instead
+    yield from _decode(data, rate, sample_format, span, seek=False)
+
+
+def _decode(
+    data: bytes, rate: int, sample_format: str, span: ChunkSpan | None, *, seek: bool
+) -> Iterator[np.ndarray]:
+    first = 0 if span is None else round(span.start * rate)
+    stop = None if span is None else round(span.end * rate)
+    resampler = av.AudioResampler(format=sample_format, layout="mono", rate=rate)
+    with open_audio(data) as (container, stream):
+        origin = _start_time(stream)
+        if seek and span is not None:
+            target = span.start - SEEK_MARGIN_SECONDS + origin
+            try:
+                container.seek(int(target * av.time_base), backward=True)
+            except av.error.FFmpegError as exc:
+                raise _CannotSeek from exc
+        position: int | None = None  # index (at ``rate``) of the next resampled sample
+        for frame in container.decode(stream):
+            if position is None:
+                position = _first_position(frame.time, origin, rate, seek=seek)
+                if position > first:
+                    raise _CannotSeek  # landed after the span's start
+            for out in resampler.resample(frame):
+                samples = out.to_ndarray().reshape(-1)
+                yield from _trim(samples, position, first, stop)
+                position += samples.size
+            if stop is not None and position >= stop:
+                return
+        if position is None:
+            raise AudioUnreadable("the file holds no decodable audio", transient=False)
+        for out in resampler.resample(None):
+            samples = out.to_ndarray().reshape(-1)
+            yield from _trim(samples, position, first, stop)
+            position += samples.size
+
+
+def _start_time(stream: AudioStream) -> float:
+    if stream.start_time is None or stream.time_base is None:
+        return 0.0
+    return float(stream.start_time * stream.time_base)
+
+
+def _first_position(time: float | None, origin: float, rate: int, *, seek: bool) -> int:
+    if not seek:
+        return 0
+    if time is None:
+        raise _CannotSeek
+    return max(0, round((time - origin) * rate))
+
+
+def _trim(samples: np.ndarray, position: int, first: int, stop: int | None) -> Iterator[np.ndarray]:
+    low = max(first - position, 0)
+    high = samples.size if stop is None else min(stop - position, samples.size)
+    if high > low:
+        yield samples[low:high]
