@@ -8,7 +8,6 @@ MP4 video without any audio.
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import av
 import numpy as np
@@ -17,53 +16,10 @@ import pytest
 from application.errors import AudioUnreadable
 from domain.policies import PCM_16K, SHORT_MP3, STANDARD_MP3, AudioProfile, ChunkSpan
 from infrastructure.audio import PyAvConverter
+from tests.media_clips import SAMPLES, decode, encode, make_clips
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 DURATION_TOLERANCE = 0.1  # seconds; AAC priming and MP3 padding stay well below this
 PCM_TOLERANCE = 0.05
-
-
-def _decode(data: bytes, rate: int) -> np.ndarray:
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-    chunks: list[np.ndarray] = []
-    with av.open(io.BytesIO(data)) as container:
-        for frame in container.decode(audio=0):
-            chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
-    chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
-    return np.concatenate(chunks)
-
-
-def _encode(
-    samples: np.ndarray,
-    rate: int,
-    container_format: str,
-    codec: str | None,
-    *,
-    layout: str = "mono",
-    video: bool = False,
-) -> bytes:
-    """A clip in any container: optional audio (``codec``) and an optional 64x64 video."""
-    buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format=container_format) as output:
-        picture = output.add_stream("mpeg4", rate=10) if video else None
-        sound = output.add_stream(codec, rate=rate, layout=layout) if codec else None
-        if picture is not None:
-            picture.width = picture.height = 64
-            picture.pix_fmt = "yuv420p"
-            for index in range(int(samples.size / rate * 10) + 1):
-                image = np.full((64, 64, 3), index * 7 % 256, dtype=np.uint8)
-                frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-                frame.pts = index
-                output.mux(picture.encode(frame))
-            output.mux(picture.encode(None))
-        if sound is not None:
-            planes = np.repeat(samples.reshape(1, -1), 2 if layout == "stereo" else 1, axis=0)
-            audio = av.AudioFrame.from_ndarray(planes, format="fltp", layout=layout)
-            audio.sample_rate = rate
-            audio.pts = 0
-            output.mux(sound.encode(audio))
-            output.mux(sound.encode(None))
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -73,19 +29,12 @@ def voice_note() -> bytes:
 
 @pytest.fixture(scope="module")
 def speech_seconds(voice_note: bytes) -> float:
-    return _decode(voice_note, 16_000).size / 16_000
+    return decode(voice_note, 16_000).size / 16_000
 
 
 @pytest.fixture(scope="module")
 def clips(voice_note: bytes) -> dict[str, bytes]:
-    speech = _decode(voice_note, 44_100)
-    return {
-        "ogg": voice_note,
-        "mp3": _encode(speech, 44_100, "mp3", "libmp3lame", layout="stereo"),
-        "wav": _encode(speech, 44_100, "wav", "pcm_s16le"),
-        "m4a": _encode(speech, 44_100, "ipod", "aac"),
-        "mp4": _encode(speech, 44_100, "mp4", "aac", video=True),
-    }
+    return make_clips(voice_note)
 
 
 @pytest.fixture
@@ -128,7 +77,7 @@ async def test_convert_to_mp3_gives_a_valid_mono_mp3(
             speech_seconds, abs=DURATION_TOLERANCE
         )
     assert len(mp3) == pytest.approx(profile.bytes_per_second * speech_seconds, rel=0.15)
-    assert _decode(mp3, profile.sample_rate).size / profile.sample_rate == pytest.approx(
+    assert decode(mp3, profile.sample_rate).size / profile.sample_rate == pytest.approx(
         speech_seconds, abs=DURATION_TOLERANCE
     )
 
@@ -234,7 +183,7 @@ async def test_a_truncated_m4a_is_unreadable(
 
 
 async def test_a_video_without_audio_is_unreadable(converter: PyAvConverter) -> None:
-    silent_video = _encode(np.zeros(16_000, dtype=np.float32), 16_000, "mp4", None, video=True)
+    silent_video = encode(np.zeros(16_000, dtype=np.float32), 16_000, "mp4", None, video=True)
 
     with pytest.raises(AudioUnreadable, match="no audio"):
         await converter.probe(silent_video)

@@ -1,0 +1,39 @@
+# voicescribe: every command a newcomer or CI needs. Nothing relies on state left by hand:
+# the virtual environment is (re)built from pyproject.toml whenever it changes.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+SAMPLES := $(wildcard samples/*.ogg)
+
+.PHONY: venv run test lint typecheck layers unit bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv
+	@for f in $(SAMPLES); do echo "== $$f"; $(BIN)/voicescribe transcribe "$$f" || exit 1; echo; done
+
+test: lint typecheck layers
+	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+layers: venv
+	$(BIN)/lint-imports
+
+unit: venv
+	$(BIN)/pytest tests/unit tests/application
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

@@ -1,0 +1,92 @@
+"""The ``voicescribe`` command: parses arguments, loads settings, runs one subcommand.
+
+Problems are reported as one clear line on stderr with a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from dependency_injector import providers
+
+from entrypoints.container import Container, build_container
+from entrypoints.settings import ConfigurationError, Settings, load_settings
+from entrypoints.transcribe_command import transcribe_files
+from infrastructure.console_messenger import ConsoleMessenger
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="voicescribe", description="Turn voice notes, audio and video into formatted text."
+    )
+    root.add_argument("-v", "--verbose", action="store_true", help="progress and logs on stderr")
+    commands = root.add_subparsers(dest="command", required=True)
+    transcribe = commands.add_parser("transcribe", help="transcribe local files to stdout")
+    transcribe.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    transcribe.add_argument("--language", help="language code of the speech, e.g. en or ru")
+    transcribe.add_argument("--json", action="store_true", help="one JSON object per file")
+    commands.add_parser("config", help="show the resolved configuration, secrets masked")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = load_settings()
+    except ConfigurationError as error:
+        print(f"voicescribe: {error}", file=sys.stderr)
+        return 2
+    if args.command == "config":
+        return show_config(settings)
+    container = build_container(settings)
+    if args.command == "transcribe":
+        container.messenger.override(providers.Singleton(ConsoleMessenger, verbose=args.verbose))
+        # The CLI has no webhook to keep responsive: every file is processed at once.
+        container.config.sync_threshold_seconds.from_value(settings.value("MAX_AUDIO_SECONDS"))
+        return run(
+            container,
+            lambda: transcribe_files(container, args.files, args.language, args.json),
+        )
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def run(container: Container, job: Callable[[], Awaitable[int]]) -> int:
+    async def with_cleanup() -> int:
+        try:
+            return await job()
+        finally:
+            await container.closing().close_all()
+
+    try:
+        return asyncio.run(with_cleanup())
+    except KeyboardInterrupt:
+        print("voicescribe: interrupted", file=sys.stderr)
+        return 130
+
+
+def show_config(settings: Settings) -> int:
+    container = build_container(settings)
+    adapters = {
+        port: type(getattr(container, port)()).__name__
+        for port in ("jobs", "accounts", "queue", "recognizer", "converter", "files")
+    }
+    adapters["formatters"] = " -> ".join(
+        [*(f.name for f in container.llm_formatters()), container.local_formatter().name]
+    )
+    print(json.dumps({"settings": settings.masked(), "adapters": adapters}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""The dependency-injection container: the only place that knows every adapter.
+
+``Selector`` providers pick each port's adapter from the configuration; everything is
+built lazily, so a backend that is not selected is never imported into use or opened.
+Tests override providers with fakes (``container.recognizer.override(...)``).
+"""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from application.bootstrap import Ports, Tuning, bootstrap
+from domain.policies import TranscriptionPolicy
+from entrypoints import builders
+from entrypoints.closing import Closing
+from entrypoints.settings import Settings
+from infrastructure.audio import PyAvConverter
+from infrastructure.console_messenger import ConsoleMessenger
+from infrastructure.local_files import LocalFileSource
+from infrastructure.local_formatter import ParagraphFormatter
+from infrastructure.sqlite import SqliteAccountRepository, SqliteJobQueue, SqliteJobRepository
+from infrastructure.system_clock import SystemClock
+from infrastructure.whisper import WhisperRecognizer
+
+
+class Container(containers.DeclarativeContainer):
+    config = providers.Configuration(strict=True)
+
+    closing = providers.Singleton(Closing)
+    clock = providers.Singleton(SystemClock)
+    sqlite = providers.Singleton(builders.open_sqlite, config.data_dir, closing)
+
+    jobs = providers.Selector(
+        config.storage_backend,
+        sqlite=providers.Singleton(SqliteJobRepository, sqlite),
+    )
+    accounts = providers.Selector(
+        config.storage_backend,
+        sqlite=providers.Singleton(SqliteAccountRepository, sqlite),
+    )
+    queue = providers.Selector(
+        config.queue_backend,
+        sqlite=providers.Singleton(
+            SqliteJobQueue, sqlite, visibility_timeout_seconds=config.queue_visibility_seconds
+        ),
+    )
+    converter = providers.Singleton(PyAvConverter)
+    recognizer = providers.Selector(
+        config.whisper_backend,
+        local=providers.Singleton(
+            WhisperRecognizer,
+            config.whisper_model,
+            models_dir=providers.Callable(builders.models_dir, config.data_dir),
+        ),
+    )
+    local_formatter = providers.Singleton(ParagraphFormatter)
+    llm_formatters = providers.Selector(
+        config.formatter_backend,
+        local=providers.List(),
+    )
+    files = providers.Singleton(LocalFileSource)
+    messenger = providers.Singleton(ConsoleMessenger)
+
+    policy = providers.Singleton(
+        TranscriptionPolicy,
+        format_word_threshold=config.format_word_threshold,
+        sync_threshold_seconds=config.sync_threshold_seconds,
+        short_audio_seconds=config.short_audio_seconds,
+        max_chunk_seconds=config.asr_chunk_seconds,
+        max_audio_seconds=config.max_audio_seconds,
+    )
+    tuning = providers.Singleton(
+        Tuning,
+        policy=policy,
+        asr_concurrency=config.asr_concurrency,
+        trial_minutes=config.trial_minutes,
+        queue_visibility_seconds=config.queue_visibility_seconds,
+    )
+    ports = providers.Singleton(
+        Ports,
+        jobs=jobs,
+        accounts=accounts,
+        queue=queue,
+        files=files,
+        converter=converter,
+        recognizer=recognizer,
+        llm_formatters=llm_formatters,
+        local_formatter=local_formatter,
+        messenger=messenger,
+        clock=clock,
+    )
+    application = providers.Singleton(bootstrap, ports, tuning)
+
+
+def build_container(settings: Settings) -> Container:
+    container = Container()
+    container.config.from_dict(config_from(settings))
+    return container
+
+
+def config_from(settings: Settings) -> dict[str, object]:
+    """The settings as the container's configuration tree (lower-case keys)."""
+    values = {**settings.text, **settings.numbers, **settings.backends}
+    tree: dict[str, object] = {name.lower(): value for name, value in values.items()}
+    tree["data_dir"] = str(settings.data_dir)
+    return tree

@@ -1,0 +1,173 @@
+"""Random sequences of accept / reserve / deliver / fail / no-speech / redeliver on the
+domain objects: the ledger's and the job lifecycle's invariants hold after every step."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    initialize,
+    invariant,
+    multiple,
+    rule,
+)
+
+from domain.errors import IllegalTransition, InsufficientMinutes, UnknownReservation
+from domain.jobs import FINISHED_STATUSES, AudioSource, JobStatus, MediaKind, UserStyle, VoiceJob
+from domain.ledger import MinutesAccount
+from domain.policies import price_minutes
+
+LEGAL = {
+    JobStatus.ACCEPTED: {JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.FAILED},
+    JobStatus.QUEUED: {JobStatus.PROCESSING, JobStatus.FAILED},
+    JobStatus.PROCESSING: {
+        JobStatus.PROCESSING,
+        JobStatus.DELIVERED,
+        JobStatus.FAILED,
+        JobStatus.NO_SPEECH,
+    },
+}
+
+
+class MinutesAndJobs(RuleBasedStateMachine):
+    jobs = Bundle("jobs")
+    settled = Bundle("settled")
+
+    @initialize(trial=st.integers(0, 30))
+    def open_account(self, trial: int) -> None:
+        self.account = MinutesAccount(user_id=1)
+        self.account.grant_trial(trial)
+        self.clock = 0.0
+        self.settled_ids: set[str] = set()
+        self.seen_statuses: dict[str, JobStatus] = {}
+        self.count = 0
+
+    @rule(minutes=st.integers(1, 120))
+    def credit(self, minutes: int) -> None:
+        self.account.credit(minutes, "purchase")
+
+    @rule(target=jobs, seconds=st.floats(0, 3 * 3600, allow_nan=False))
+    def accept(self, seconds: float):  # type: ignore[no-untyped-def]
+        self.count += 1
+        job = VoiceJob(
+            job_id=f"j{self.count}",
+            user_id=1,
+            chat_id=1,
+            source=AudioSource(MediaKind.VOICE, "f", "u"),
+            duration_seconds=seconds,
+            reserved_minutes=price_minutes(seconds),
+            style=UserStyle(),
+            created_at=self.clock,
+            updated_at=self.clock,
+        )
+        before = self.account.balance
+        try:
+            self.account.reserve(job.reservation_id, job.reserved_minutes)
+        except InsufficientMinutes:
+            assert job.reserved_minutes > before
+            assert self.account.balance == before
+            return multiple()
+        self.seen_statuses[job.job_id] = job.status
+        return job
+
+    @rule(job=jobs)
+    def queue(self, job: VoiceJob) -> None:
+        self._move(job, lambda: job.queue(self.clock))
+
+    @rule(job=jobs)
+    def start_or_redeliver(self, job: VoiceJob) -> None:
+        attempts = job.attempts
+        changed = self._move(job, lambda: job.start(self.clock))
+        assert job.attempts == attempts + (1 if changed else 0)
+
+    @rule(job=jobs)
+    def deliver(self, job: VoiceJob) -> None:
+        if self._move(job, lambda: job.deliver("text", "en", self.clock)):
+            self._settle(job, commit=True)
+
+    @rule(job=jobs)
+    def find_no_speech(self, job: VoiceJob) -> None:
+        if self._move(job, lambda: job.find_no_speech(self.clock)):
+            self._settle(job, commit=False)
+
+    @rule(job=jobs)
+    def fail(self, job: VoiceJob) -> None:
+        if self._move(job, lambda: job.fail("boom", self.clock)):
+            self._settle(job, commit=False)
+
+    @rule(target=settled, job=consumes(jobs))
+    def finish_bookkeeping(self, job: VoiceJob) -> str:
+        if self._move(job, lambda: job.fail("flushed", self.clock)):
+            self._settle(job, commit=False)
+        return job.reservation_id
+
+    @rule(reservation=settled, commit=st.booleans())
+    def settling_twice_is_rejected(self, reservation: str, commit: bool) -> None:
+        with pytest.raises(UnknownReservation):
+            if commit:
+                self.account.commit(reservation)
+            else:
+                self.account.release(reservation)
+
+    @invariant()
+    def balance_never_negative(self) -> None:
+        assert self.account.balance >= 0
+
+    @invariant()
+    def minutes_are_conserved(self) -> None:
+        a = self.account
+        assert a.balance + a.reserved + a.spent == a.credited
+
+    @invariant()
+    def open_reservations_are_exactly_the_unfinished_jobs(self) -> None:
+        unfinished = {j for j, s in self.seen_statuses.items() if s not in FINISHED_STATUSES}
+        assert set(self.account.reservations) == unfinished
+
+    def _move(self, job: VoiceJob, transition) -> bool:  # type: ignore[no-untyped-def]
+        self.clock += 1
+        before = job.status
+        try:
+            changed = transition()
+        except IllegalTransition:
+            assert job.status is before
+            return False
+        if before in FINISHED_STATUSES:
+            assert not changed and job.status is before, "a finished job ignores redelivery"
+        if changed:
+            assert job.status in LEGAL[before]
+            assert job.updated_at == self.clock
+        self.seen_statuses[job.job_id] = job.status
+        return bool(changed)
+
+    def _settle(self, job: VoiceJob, *, commit: bool) -> None:
+        assert job.reservation_id not in self.settled_ids, "settled at most once"
+        minutes = (
+            self.account.commit(job.reservation_id)
+            if commit
+            else self.account.release(job.reservation_id)
+        )
+        assert minutes == job.reserved_minutes
+        self.settled_ids.add(job.reservation_id)
+
+
+TestMinutesAndJobs = MinutesAndJobs.TestCase
+
+
+def test_trial_is_granted_once() -> None:
+    account = MinutesAccount(7)
+    assert account.grant_trial(15) and not account.grant_trial(15)
+    assert (account.balance, account.credited) == (15, 15)
+
+
+def test_illegal_transitions_raise() -> None:
+    job = VoiceJob("j", 1, 1, AudioSource(MediaKind.VOICE, "f", "u"), 1.0, 1, UserStyle(), 0, 0)
+    with pytest.raises(IllegalTransition):
+        job.deliver("x", None, 1)
+    job.queue(1)
+    with pytest.raises(IllegalTransition):
+        job.queue(2)
+    with pytest.raises(IllegalTransition):
+        job.find_no_speech(3)

@@ -1,0 +1,127 @@
+"""Property tests of every numeric policy."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from domain.policies import (
+    PCM_16K,
+    SHORT_MP3,
+    STANDARD_MP3,
+    AudioEncoding,
+    EnergyEnvelope,
+    ProcessingMode,
+    is_plausible_formatting,
+    needs_llm_formatting,
+    plan_chunks,
+    price_minutes,
+    processing_mode,
+    select_profile,
+)
+
+durations = st.floats(min_value=0, max_value=6 * 3600, allow_nan=False)
+
+
+@given(durations, durations)
+def test_price_is_monotonic_and_at_least_one_minute(a: float, b: float) -> None:
+    low, high = sorted((a, b))
+    assert 1 <= price_minutes(low) <= price_minutes(high)
+
+
+@given(durations)
+def test_price_covers_the_duration_and_never_a_whole_minute_more(d: float) -> None:
+    minutes = price_minutes(d)
+    assert minutes * 60 >= d
+    assert minutes == 1 or (minutes - 1) * 60 < d
+
+
+@pytest.mark.parametrize(("seconds", "minutes"), [(0, 1), (1, 1), (60, 1), (60.01, 2), (3600, 60)])
+def test_price_examples(seconds: float, minutes: int) -> None:
+    assert price_minutes(seconds) == minutes
+
+
+@pytest.mark.parametrize("bad", [-1.0, math.inf, math.nan])
+def test_price_refuses_impossible_durations(bad: float) -> None:
+    with pytest.raises(ValueError):
+        price_minutes(bad)
+
+
+@given(durations, st.floats(min_value=0.5, max_value=60))
+def test_profile_boundary_is_the_short_audio_threshold(d: float, threshold: float) -> None:
+    profile = select_profile(d, AudioEncoding.MP3, threshold)
+    assert profile == (SHORT_MP3 if d < threshold else STANDARD_MP3)
+    assert select_profile(d, AudioEncoding.PCM_S16LE, threshold) == PCM_16K
+
+
+def test_reference_profiles() -> None:
+    assert (SHORT_MP3.bitrate_kbps, SHORT_MP3.sample_rate) == (24, 8000)
+    assert (STANDARD_MP3.bitrate_kbps, STANDARD_MP3.sample_rate) == (32, 16000)
+    assert select_profile(9.99, AudioEncoding.MP3) is SHORT_MP3
+    assert select_profile(10.0, AudioEncoding.MP3) is STANDARD_MP3
+    assert STANDARD_MP3.bytes_per_second * 60 == 240_000
+
+
+@given(durations, st.floats(min_value=0, max_value=600))
+def test_processing_mode_splits_at_the_sync_threshold(d: float, threshold: float) -> None:
+    expected = ProcessingMode.INLINE if d <= threshold else ProcessingMode.QUEUED
+    assert processing_mode(d, threshold) is expected
+
+
+@given(st.lists(st.text(alphabet="abcё", min_size=1), max_size=400), st.integers(0, 400))
+def test_llm_formatting_only_from_the_word_threshold(words: list[str], threshold: int) -> None:
+    assert needs_llm_formatting(" ".join(words), threshold) == (len(words) >= threshold)
+
+
+def test_llm_formatting_default_threshold_is_150_words() -> None:
+    assert not needs_llm_formatting("word " * 149)
+    assert needs_llm_formatting("word " * 150)
+
+
+@given(st.text(min_size=1), st.text())
+def test_plausible_formatting_rejects_output_under_40_percent(original: str, out: str) -> None:
+    assume(original.strip())
+    ok = is_plausible_formatting(original, out)
+    assert ok == (bool(out.strip()) and len(out.strip()) >= 0.4 * len(original.strip()))
+
+
+envelopes = st.lists(st.floats(min_value=0, max_value=1), min_size=1, max_size=4000)
+
+
+@given(
+    st.floats(min_value=0.1, max_value=4 * 3600),
+    st.floats(min_value=5, max_value=600),
+    st.none() | envelopes,
+)
+def test_chunk_plan_covers_the_audio_contiguously_within_the_limit(
+    duration: float, max_chunk: float, values: list[float] | None
+) -> None:
+    envelope = EnergyEnvelope(0.1, values) if values is not None else None
+    spans = plan_chunks(duration, max_chunk, envelope)
+    assert spans[0].start == 0 and spans[-1].end == duration
+    assert all(a.end == b.start for a, b in zip(spans, spans[1:], strict=False))
+    assert all(0 < s.length <= max_chunk + 1e-9 for s in spans)
+    # moving cuts to quiet points may cost chunks, but at most one per window of slack
+    assert len(spans) <= math.ceil(duration / (max_chunk - min(10, max_chunk / 2))) + 1
+
+
+def test_chunk_plan_without_envelope_cuts_at_the_limit() -> None:
+    spans = plan_chunks(400, 150)
+    assert [(s.start, s.end) for s in spans] == [(0, 150), (150, 300), (300, 400)]
+
+
+def test_chunk_cut_moves_to_the_quietest_point_near_the_limit() -> None:
+    loud = [1.0] * 3000
+    loud[1450] = 0.0  # silence at 145 s, inside the 10 s window before the 150 s limit
+    loud[1000] = 0.0  # silence at 100 s is too far from the limit to matter
+    spans = plan_chunks(300, 150, EnergyEnvelope(0.1, loud))
+    assert spans[0].end == pytest.approx(145.0)
+    assert spans[1].start == spans[0].end
+
+
+def test_short_audio_is_one_chunk_and_nothing_is_nothing() -> None:
+    assert len(plan_chunks(149, 150)) == 1
+    assert plan_chunks(0, 150) == ()
