@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 from application.commands import AcceptVoiceNote
 from application.progress import Stage
@@ -34,7 +35,7 @@ async def test_chunks_are_recognized_concurrently_and_joined_in_order() -> None:
     spans = [span for _, span in world.converter.conversions]
     assert len(spans) == 10
     assert spans[0].start == 0 and spans[-1].end == 950.0
-    assert all(a.end == b.start for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(spans))
     assert peak == 3, "bounded by ASR_CONCURRENCY and actually parallel"
     assert report is not None and report.text == "[llm] " + " ".join(["part"] * 10)
     chunk_progress = [p for _, p in world.messenger.progress if p.total > 1]

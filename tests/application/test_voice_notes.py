@@ -16,7 +16,9 @@ from tests.application.in_memory import FakeAudio
 USER = 42
 
 
-def voice(file_id: str, duration: float | None, request: str = "", **style: object) -> AcceptVoiceNote:
+def voice(
+    file_id: str, duration: float | None, request: str = "", **style: object
+) -> AcceptVoiceNote:
     return AcceptVoiceNote(
         request_id=request or f"tg:{file_id}",
         user_id=USER,

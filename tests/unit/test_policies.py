@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -102,7 +103,7 @@ def test_chunk_plan_covers_the_audio_contiguously_within_the_limit(
     envelope = EnergyEnvelope(0.1, values) if values is not None else None
     spans = plan_chunks(duration, max_chunk, envelope)
     assert spans[0].start == 0 and spans[-1].end == duration
-    assert all(a.end == b.start for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(spans))
     assert all(0 < s.length <= max_chunk + 1e-9 for s in spans)
     # moving cuts to quiet points may cost chunks, but at most one per window of slack
     assert len(spans) <= math.ceil(duration / (max_chunk - min(10, max_chunk / 2))) + 1
