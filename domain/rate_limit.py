@@ -28,4 +28,4 @@ class Window:
         if len(recent) < limit.max_events:
             return True, Window((*recent, now)), 0.0
         retry_in = recent[0] + limit.window_seconds - now
-        return False, Window(recent), max(0.0, retry_in)
+        return False, Window(recent), min(limit.window_seconds, max(0.0, retry_in))
