@@ -1,0 +1,188 @@
+"""One contract for every ``JobRepository`` and ``AccountRepository``: in memory, SQLite,
+and Tablestore (the real SDK against its wire-level fake).
+
+Why: the use cases are tested against the in-memory repositories and run against the
+others; this keeps all three honest about what the handlers rely on: a stored record reads
+back equal, an id is added once, a stale save is refused with ``ConcurrentUpdate``, each
+save bumps the version, and a user's jobs list newest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import attrs
+import pytest
+
+from application.errors import ConcurrentUpdate
+from application.ports import AccountRepository, JobRepository
+from domain.jobs import AudioSource, JobStatus, MediaKind, OutputMode, UserStyle, VoiceJob
+from domain.ledger import MinutesAccount
+from infrastructure.retrying import RetryPolicy
+from infrastructure.sqlite import SqliteAccountRepository, SqliteDatabase, SqliteJobRepository
+from infrastructure.tablestore import (
+    TablestoreAccountRepository,
+    TablestoreConnection,
+    TablestoreJobRepository,
+    create_tables,
+)
+from tests.application.in_memory import InMemoryAccountRepository, InMemoryJobRepository
+from tests.fakes.tablestore import FakeTablestore
+
+
+@attrs.frozen
+class Subject:
+    jobs: JobRepository
+    accounts: AccountRepository
+
+
+@pytest.fixture(params=["in_memory", "sqlite", "tablestore"])
+async def subject(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Subject]:
+    async with AsyncExitStack() as stack:
+        if request.param == "in_memory":
+            yield Subject(InMemoryJobRepository(), InMemoryAccountRepository())
+        elif request.param == "sqlite":
+            db = SqliteDatabase(tmp_path / "contract.db")
+            stack.push_async_callback(db.close)
+            yield Subject(SqliteJobRepository(db), SqliteAccountRepository(db))
+        else:
+            fake = stack.enter_context(FakeTablestore())
+            fast = RetryPolicy(attempts=2, base_delay_seconds=0.01, budget_seconds=2)
+            connection = TablestoreConnection(
+                fake.endpoint,
+                fake.access_key_id,
+                fake.access_key_secret,
+                fake.instance,
+                timeout_seconds=2,
+                retry_policy=fast,
+            )
+            stack.push_async_callback(connection.close)
+            await create_tables(connection)
+            yield Subject(
+                TablestoreJobRepository(connection), TablestoreAccountRepository(connection)
+            )
+
+
+def make_job(job_id: str = "job-1", user_id: int = 42, created_at: float = 1_700_000_000.5):
+    return VoiceJob(
+        job_id=job_id,
+        user_id=user_id,
+        chat_id=-100_555,
+        source=AudioSource(
+            MediaKind.AUDIO, f"file-{job_id}", f"u-{job_id}", 125.0, 1 << 20, "audio/mpeg", "t.mp3"
+        ),
+        duration_seconds=125.0,
+        reserved_minutes=3,
+        style=UserStyle(use_yo=False, use_code_tags=True, language="ru", output=OutputMode.FILE),
+        created_at=created_at,
+        updated_at=created_at,
+        reply_to_message_id=9,
+    )
+
+
+async def test_a_job_reads_back_equal(subject: Subject) -> None:
+    plain = make_job("plain")
+    plain.reply_to_message_id = None
+    finished = make_job("finished")
+    finished.start(1_700_000_010.0)
+    finished.deliver("Текст с ёлкой <b>&</b>", "ru", 1_700_000_020.125)
+    for job in (plain, finished):
+        job.events.clear()
+        assert await subject.jobs.add(job) is True
+
+        assert await subject.jobs.get(job.job_id) == job
+
+
+async def test_an_id_is_added_once(subject: Subject) -> None:
+    assert await subject.jobs.add(make_job()) is True
+    assert await subject.jobs.add(make_job(user_id=7, created_at=1.0)) is False
+    stored = await subject.jobs.get("job-1")
+    assert stored == make_job()
+
+
+async def test_missing_records_are_none(subject: Subject) -> None:
+    assert await subject.jobs.get("nope") is None
+    assert await subject.accounts.get(404) is None
+
+
+async def test_each_job_save_bumps_the_version(subject: Subject) -> None:
+    await subject.jobs.add(make_job())
+    job = await subject.jobs.get("job-1")
+    assert job is not None and job.version == 0
+    job.start(1_700_000_001.0)
+    job.language = "en"
+    await subject.jobs.save(job)
+    assert job.version == 1
+    job.language = None  # an optional field that loses its value
+    job.fail("converter crashed", 1_700_000_002.0)
+    await subject.jobs.save(job)
+
+    stored = await subject.jobs.get("job-1")
+    assert stored == job
+    assert stored is not None and stored.version == 2 and stored.status is JobStatus.FAILED
+
+
+async def test_a_stale_job_save_is_refused(subject: Subject) -> None:
+    await subject.jobs.add(make_job())
+    first, second = await subject.jobs.get("job-1"), await subject.jobs.get("job-1")
+    assert first is not None and second is not None
+    first.start(1_700_000_001.0)
+    second.start(1_700_000_001.0)
+    await subject.jobs.save(first)
+
+    with pytest.raises(ConcurrentUpdate):
+        await subject.jobs.save(second)
+    assert second.version == 0
+    assert await subject.jobs.get("job-1") == first
+
+
+async def test_list_by_user_is_newest_first_with_a_limit(subject: Subject) -> None:
+    for index, created in enumerate([30.0, 10.0, 50.0, 20.0, 40.0]):
+        await subject.jobs.add(make_job(f"j{index}", created_at=1_700_000_000 + created))
+    await subject.jobs.add(make_job("someone-else", user_id=43, created_at=1_800_000_000.0))
+
+    newest = await subject.jobs.list_by_user(42, 3)
+
+    assert [job.job_id for job in newest] == ["j2", "j4", "j0"]
+    assert newest[0] == make_job("j2", created_at=1_700_000_050.0)
+    assert len(await subject.jobs.list_by_user(42, 10)) == 5
+    assert await subject.jobs.list_by_user(42, 0) == []
+    assert await subject.jobs.list_by_user(99, 5) == []
+
+
+async def test_an_account_is_opened_then_updated_with_version_bumps(subject: Subject) -> None:
+    account = MinutesAccount(7)
+    account.grant_trial(15)
+    await subject.accounts.save(account)
+    assert account.version == 1
+    account.reserve("job-1", 4)
+    await subject.accounts.save(account)
+    assert account.version == 2
+
+    stored = await subject.accounts.get(7)
+    assert stored == account
+    assert stored is not None and stored.reservations == {"job-1": 4} and stored.trial_granted
+
+
+async def test_a_stale_account_save_is_refused(subject: Subject) -> None:
+    await subject.accounts.save(MinutesAccount(7, balance=10, credited=10))
+    first, second = await subject.accounts.get(7), await subject.accounts.get(7)
+    assert first is not None and second is not None
+    first.reserve("a", 6)
+    second.reserve("b", 6)
+    await subject.accounts.save(first)
+
+    with pytest.raises(ConcurrentUpdate):
+        await subject.accounts.save(second)
+    assert second.version == 1
+    assert await subject.accounts.get(7) == first
+
+
+async def test_opening_an_account_twice_is_refused(subject: Subject) -> None:
+    await subject.accounts.save(MinutesAccount(7, balance=5, credited=5))
+    with pytest.raises(ConcurrentUpdate):
+        await subject.accounts.save(MinutesAccount(7, balance=99, credited=99))
+    stored = await subject.accounts.get(7)
+    assert stored is not None and stored.balance == 5
