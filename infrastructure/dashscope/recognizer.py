@@ -1,0 +1,129 @@
+"""The ``SpeechRecognizer`` port on DashScope's qwen3-asr-flash (REST, async SDK).
+
+Why this exists: cloud recognition for the 52 languages of qwen3-asr-flash with no local
+model. The audio travels inline as a base64 ``data:audio/mpeg`` URI (a file path would
+make the SDK upload it to OSS first). One request takes at most 5 minutes and 10 MB of
+base64, so ``max_chunk_seconds`` is 280 s: at the standard profile (32 kbit/s) that is
+1.1 MB of MP3, 1.5 MB as base64. Every call is bounded by a timeout and retried while
+the error is transient; the base URL is passed per call, so no SDK global is touched.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import dashscope
+
+from application.errors import RecognitionFailed
+from application.ports import Recognition
+from domain.policies import AudioEncoding, AudioProfile
+from infrastructure.dashscope._calls import INTL_BASE_URL, call_dashscope, close_dashscope_sessions
+from infrastructure.retrying import RetryPolicy, with_retries
+
+DEFAULT_MODEL = "qwen3-asr-flash"
+# A 280 s chunk is usually recognized in seconds; a minute means the service is stuck.
+DEFAULT_TIMEOUT_SECONDS = 60.0
+DEFAULT_RETRY = RetryPolicy(attempts=3, base_delay_seconds=1.0, budget_seconds=150.0)
+MAX_CHUNK_SECONDS = 280.0
+MAX_REQUEST_BASE64_BYTES = 10 * 1024 * 1024
+_DATA_URI_PREFIX = "data:audio/mpeg;base64,"
+
+
+class DashScopeRecognizer:
+    """qwen3-asr-flash with inverse text normalization; the language is a hint if known."""
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = INTL_BASE_URL,
+        model: str = DEFAULT_MODEL,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        retry: RetryPolicy = DEFAULT_RETRY,
+    ) -> None:
+        if not api_key:
+            raise ValueError("DashScopeRecognizer needs an API key (DASHSCOPE_API_KEY)")
+        self._api_key = api_key
+        self._base_url = base_url.rstrip("/")
+        self._model = model
+        self._timeout_seconds = timeout_seconds
+        self._retry = retry
+
+    @property
+    def encoding(self) -> AudioEncoding:
+        return AudioEncoding.MP3
+
+    @property
+    def max_chunk_seconds(self) -> float | None:
+        return MAX_CHUNK_SECONDS
+
+    async def recognize(
+        self, audio: bytes, profile: AudioProfile, language: str | None
+    ) -> Recognition:
+        """Text of one MP3 clip; ``Recognition("")`` for no speech. Raises RecognitionFailed."""
+        if profile.encoding is not AudioEncoding.MP3:
+            raise RecognitionFailed(
+                f"qwen3-asr-flash is sent MP3 here, got {profile.encoding}", transient=False
+            )
+        if not audio:
+            return Recognition("")
+        uri = _DATA_URI_PREFIX + base64.b64encode(audio).decode("ascii")
+        if len(uri) > MAX_REQUEST_BASE64_BYTES:
+            raise RecognitionFailed(
+                f"{len(audio)} bytes of audio exceed DashScope's 10 MB request limit",
+                transient=False,
+            )
+        messages = [
+            {"role": "system", "content": [{"text": ""}]},
+            {"role": "user", "content": [{"audio": uri}]},
+        ]
+        options: dict[str, Any] = {"enable_itn": True}
+        code = _language_code(language)
+        if code is not None:
+            options["language"] = code
+
+        async def attempt() -> Any:
+            return await call_dashscope(
+                lambda: dashscope.AioMultiModalConversation.call(
+                    model=self._model,
+                    messages=messages,
+                    api_key=self._api_key,
+                    base_address=self._base_url,
+                    result_format="message",
+                    asr_options=options,
+                ),
+                timeout_seconds=self._timeout_seconds,
+                error=RecognitionFailed,
+            )
+
+        response = await with_retries(attempt, self._retry, what="DashScope ASR")
+        return _recognition(response)
+
+    async def close(self) -> None:
+        """Close the SDK's shared HTTP session of this event loop (at shutdown)."""
+        await close_dashscope_sessions()
+
+
+def _recognition(response: Any) -> Recognition:
+    """``output.choices[0].message``: text parts and the detected language."""
+    try:
+        message = response.output["choices"][0]["message"]
+        parts = message.get("content") or []
+        text = "".join(str(part.get("text") or "") for part in parts).strip()
+        notes = message.get("annotations") or []
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise RecognitionFailed(
+            f"DashScope answered in an unexpected shape: {exc!r}", transient=False
+        ) from exc
+    if not text:
+        return Recognition("")
+    language = next(
+        (str(n["language"]) for n in notes if isinstance(n, dict) and n.get("language")), None
+    )
+    return Recognition(text, language)
+
+
+def _language_code(language: str | None) -> str | None:
+    """``"ru"``, ``"en-US"``, ``"pt_BR"`` -> the code qwen3-asr-flash takes; else auto-detect."""
+    code = (language or "").strip().lower().replace("_", "-").split("-")[0]
+    return code if code.isalpha() and 2 <= len(code) <= 3 else None
