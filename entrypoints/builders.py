@@ -1,10 +1,19 @@
-"""Builder functions the container calls to open adapters that need closing later."""
+"""Builder functions the container calls for adapters that hold resources.
+
+Each one registers its adapter's ``close`` with ``Closing``, so shutdown closes exactly
+what this process opened.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+from application.ports import TextFormatter
 from entrypoints.closing import Closing
+from infrastructure.dashscope import DashScopeRecognizer, QwenFormatter
+from infrastructure.gemini import GeminiFormatter
+from infrastructure.mns import MnsJobQueue
 from infrastructure.sqlite import SqliteDatabase
 
 
@@ -16,3 +25,47 @@ def open_sqlite(data_dir: str, closing: Closing) -> SqliteDatabase:
 
 def models_dir(data_dir: str) -> Path:
     return Path(data_dir).expanduser() / "models"
+
+
+def open_dashscope_recognizer(
+    api_key: str, base_url: str, model: str, closing: Closing
+) -> DashScopeRecognizer:
+    recognizer = DashScopeRecognizer(api_key, base_url, model)
+    closing.register("dashscope recognizer", recognizer.close)
+    return recognizer
+
+
+def open_qwen(api_key: str, base_url: str, model: str, closing: Closing) -> QwenFormatter:
+    formatter = QwenFormatter(api_key, base_url, model)
+    closing.register("qwen", formatter.close)
+    return formatter
+
+
+def open_gemini(api_key: str, base_url: str, model: str, closing: Closing) -> GeminiFormatter:
+    formatter = GeminiFormatter(api_key, base_url or None, model)
+    closing.register("gemini", formatter.close)
+    return formatter
+
+
+def open_mns(
+    endpoint: str,
+    access_key_id: str,
+    access_key_secret: str,
+    *,
+    queue_name: str,
+    visibility_seconds: float,
+    closing: Closing,
+) -> MnsJobQueue:
+    queue = MnsJobQueue(
+        endpoint,
+        access_key_id,
+        access_key_secret,
+        queue_name,
+        visibility_timeout_seconds=visibility_seconds,
+    )
+    closing.register("mns", queue.close)
+    return queue
+
+
+def chain(primary: TextFormatter, fallbacks: Sequence[TextFormatter]) -> tuple[TextFormatter, ...]:
+    return (primary, *fallbacks)

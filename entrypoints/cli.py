@@ -47,9 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as error:
         print(f"voicescribe: {error}", file=sys.stderr)
         return 2
-    if args.command == "config":
-        return show_config(settings)
     container = build_container(settings)
+    if args.command == "config":
+        return run(container, lambda: show_config(container, settings))
     if args.command == "transcribe":
         container.messenger.override(providers.Singleton(ConsoleMessenger, verbose=args.verbose))
         # The CLI has no webhook to keep responsive: every file is processed at once.
@@ -75,8 +75,7 @@ def run(container: Container, job: Callable[[], Awaitable[int]]) -> int:
         return 130
 
 
-def show_config(settings: Settings) -> int:
-    container = build_container(settings)
+async def show_config(container: Container, settings: Settings) -> int:
     adapters = {
         port: type(getattr(container, port)()).__name__
         for port in ("jobs", "accounts", "queue", "recognizer", "converter", "files")

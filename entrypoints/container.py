@@ -43,6 +43,15 @@ class Container(containers.DeclarativeContainer):
         sqlite=providers.Singleton(
             SqliteJobQueue, sqlite, visibility_timeout_seconds=config.queue_visibility_seconds
         ),
+        mns=providers.Singleton(
+            builders.open_mns,
+            config.mns_endpoint,
+            config.alibaba_access_key_id,
+            config.alibaba_access_key_secret,
+            queue_name=config.mns_queue,
+            visibility_seconds=config.queue_visibility_seconds,
+            closing=closing,
+        ),
     )
     converter = providers.Singleton(PyAvConverter)
     recognizer = providers.Selector(
@@ -52,11 +61,39 @@ class Container(containers.DeclarativeContainer):
             config.whisper_model,
             models_dir=providers.Callable(builders.models_dir, config.data_dir),
         ),
+        **{
+            "qwen-asr": providers.Singleton(
+                builders.open_dashscope_recognizer,
+                config.dashscope_api_key,
+                config.dashscope_base_url,
+                config.asr_model,
+                closing,
+            )
+        },
     )
     local_formatter = providers.Singleton(ParagraphFormatter)
+    qwen = providers.Singleton(
+        builders.open_qwen,
+        config.dashscope_api_key,
+        config.dashscope_base_url,
+        config.llm_model,
+        closing,
+    )
+    gemini = providers.Singleton(
+        builders.open_gemini,
+        config.google_api_key,
+        config.gemini_base_url,
+        config.gemini_model,
+        closing,
+    )
+    gemini_fallback = providers.Selector(
+        config.gemini_fallback, on=providers.List(gemini), off=providers.List()
+    )
     llm_formatters = providers.Selector(
         config.formatter_backend,
         local=providers.List(),
+        qwen=providers.Callable(builders.chain, qwen, gemini_fallback),
+        gemini=providers.List(gemini),
     )
     files = providers.Singleton(LocalFileSource)
     messenger = providers.Singleton(ConsoleMessenger)
@@ -103,4 +140,6 @@ def config_from(settings: Settings) -> dict[str, object]:
     values = {**settings.text, **settings.numbers, **settings.backends}
     tree: dict[str, object] = {name.lower(): value for name, value in values.items()}
     tree["data_dir"] = str(settings.data_dir)
+    # Gemini backs qwen up whenever a Google key is configured.
+    tree["gemini_fallback"] = "on" if settings.text["GOOGLE_API_KEY"] else "off"
     return tree
