@@ -12,10 +12,16 @@ from collections.abc import Sequence
 import attrs
 
 from application.bus import MessageBus, Outbox
-from application.commands import AcceptVoiceNote, ProcessJob
+from application.commands import (
+    AcceptVoiceNote,
+    ProcessJob,
+    SetRecognitionLanguage,
+    ToggleSetting,
+)
 from application.formatting import FormattingChain
 from application.handlers.accept_voice import AcceptVoiceHandler
 from application.handlers.process_job import ProcessJobHandler
+from application.handlers.settings import UserSettings
 from application.minutes import MinutesBook
 from application.ports import (
     AccountRepository,
@@ -25,6 +31,7 @@ from application.ports import (
     JobQueue,
     JobRepository,
     Messenger,
+    SettingsRepository,
     SpeechRecognizer,
     TextFormatter,
 )
@@ -48,6 +55,7 @@ class Ports:
     local_formatter: TextFormatter
     messenger: Messenger
     clock: Clock
+    settings: SettingsRepository
 
 
 @attrs.frozen
@@ -64,6 +72,7 @@ class Application:
     bus: MessageBus
     consumer: QueueConsumer
     minutes: MinutesBook
+    settings: UserSettings
 
 
 async def log_event(event: Event) -> None:
@@ -102,14 +111,21 @@ def bootstrap(ports: Ports, tuning: Tuning) -> Application:
         converter=ports.converter,
         minutes=minutes,
         process=process,
+        messenger=ports.messenger,
         outbox=outbox,
         clock=ports.clock,
         policy=tuning.policy,
     )
+    settings = UserSettings(ports.settings)
     bus = MessageBus(
         outbox,
-        command_handlers={AcceptVoiceNote: accept, ProcessJob: process},
+        command_handlers={
+            AcceptVoiceNote: accept,
+            ProcessJob: process,
+            ToggleSetting: settings.toggle,
+            SetRecognitionLanguage: settings.set_language,
+        },
         event_handlers={Event: [log_event]},
     )
     consumer = QueueConsumer(ports.queue, bus, tuning.queue_visibility_seconds)
-    return Application(bus=bus, consumer=consumer, minutes=minutes)
+    return Application(bus=bus, consumer=consumer, minutes=minutes, settings=settings)

@@ -5,6 +5,8 @@ Each command has exactly one handler; its errors propagate to the caller.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import attrs
 
 from domain.jobs import AudioSource, UserStyle
@@ -27,6 +29,7 @@ class AcceptVoiceNote(Command):
     style: UserStyle = attrs.Factory(UserStyle)
     charge: bool = True
     reply_to_message_id: int | None = None
+    status_message_id: int | None = None
 
 
 @attrs.frozen
@@ -35,3 +38,25 @@ class ProcessJob(Command):
 
     job_id: str
     delivery_count: int = 1
+
+
+class Setting(StrEnum):
+    """A user setting that flips between two values."""
+
+    YO = "yo"
+    CODE = "code"
+    OUTPUT = "output"
+
+
+@attrs.frozen
+class ToggleSetting(Command):
+    user_id: int
+    setting: Setting
+
+
+@attrs.frozen
+class SetRecognitionLanguage(Command):
+    """``None`` means: detect the language of each recording."""
+
+    user_id: int
+    language: str | None

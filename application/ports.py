@@ -124,6 +124,25 @@ class JobRepository(Protocol):
 
     async def list_by_user(self, user_id: int, limit: int) -> Sequence[VoiceJob]: ...
 
+    async def find_transcript(self, file_unique_id: str, style: UserStyle) -> VoiceJob | None:
+        """The newest delivered job of this very file whose text reads the same with
+        ``style`` (see ``UserStyle.same_result_as``): the transcript cache."""
+        ...
+
+
+class SettingsRepository(Protocol):
+    async def get(self, user_id: int) -> UserStyle | None: ...
+
+    async def save(self, user_id: int, style: UserStyle) -> None:
+        """Last writer wins: settings are changed by their one owner."""
+        ...
+
+
+class ProcessedUpdates(Protocol):
+    async def claim(self, key: str) -> bool:
+        """Record ``key`` atomically; ``False`` if it was recorded before (a redelivery)."""
+        ...
+
 
 class AccountRepository(Protocol):
     async def get(self, user_id: int) -> MinutesAccount | None: ...

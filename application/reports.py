@@ -26,6 +26,7 @@ class Acceptance(StrEnum):
     PROCESSED = "processed"
     QUEUED = "queued"
     DUPLICATE = "duplicate"
+    CACHED = "cached"
     REJECTED = "rejected"
 
 

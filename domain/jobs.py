@@ -75,6 +75,15 @@ class UserStyle:
     use_code_tags: bool = False
     language: str | None = None
     output: OutputMode = OutputMode.MESSAGES
+    ui_language: str | None = None
+
+    def same_result_as(self, other: UserStyle) -> bool:
+        """Whether a transcript made with ``other`` reads exactly as one made with this."""
+        return (self.use_yo, self.use_code_tags, self.language) == (
+            other.use_yo,
+            other.use_code_tags,
+            other.language,
+        )
 
 
 @attrs.define
@@ -91,6 +100,7 @@ class VoiceJob:
     status: JobStatus = JobStatus.ACCEPTED
     attempts: int = 0
     reply_to_message_id: int | None = None
+    status_message_id: int | None = None
     language: str | None = None
     transcript: str | None = None
     error: str | None = None

@@ -18,7 +18,13 @@ from infrastructure.audio import PyAvConverter
 from infrastructure.console_messenger import ConsoleMessenger
 from infrastructure.local_files import LocalFileSource
 from infrastructure.local_formatter import ParagraphFormatter
-from infrastructure.sqlite import SqliteAccountRepository, SqliteJobQueue, SqliteJobRepository
+from infrastructure.sqlite import (
+    SqliteAccountRepository,
+    SqliteJobQueue,
+    SqliteJobRepository,
+    SqliteProcessedUpdates,
+    SqliteSettingsRepository,
+)
 from infrastructure.system_clock import SystemClock
 from infrastructure.whisper import WhisperRecognizer
 
@@ -52,6 +58,14 @@ class Container(containers.DeclarativeContainer):
             visibility_seconds=config.queue_visibility_seconds,
             closing=closing,
         ),
+    )
+    settings = providers.Selector(
+        config.storage_backend,
+        sqlite=providers.Singleton(SqliteSettingsRepository, sqlite),
+    )
+    processed_updates = providers.Selector(
+        config.storage_backend,
+        sqlite=providers.Singleton(SqliteProcessedUpdates, sqlite),
     )
     converter = providers.Singleton(PyAvConverter)
     recognizer = providers.Selector(
@@ -125,6 +139,7 @@ class Container(containers.DeclarativeContainer):
         local_formatter=local_formatter,
         messenger=messenger,
         clock=clock,
+        settings=settings,
     )
     application = providers.Singleton(bootstrap, ports, tuning)
 

@@ -7,6 +7,7 @@ only transcripts; progress, logs and problems go to stderr, one clear line per p
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import uuid
@@ -66,7 +67,7 @@ def _command(path: Path, language: str | None) -> AcceptVoiceNote:
     source = AudioSource(
         kind=MediaKind.LOCAL_FILE,
         file_id=str(resolved),
-        file_unique_id=str(resolved),
+        file_unique_id=_content_id(resolved),
         file_size=resolved.stat().st_size,
         file_name=path.name,
     )
@@ -78,6 +79,12 @@ def _command(path: Path, language: str | None) -> AcceptVoiceNote:
         style=UserStyle(language=language),
         charge=False,
     )
+
+
+def _content_id(path: Path) -> str:
+    """Identifies the bytes, not the name: an edited file is transcribed anew."""
+    with path.open("rb") as content:
+        return "sha256:" + hashlib.file_digest(content, "sha256").hexdigest()
 
 
 def _why_not(outcome: AcceptOutcome, messenger: Any) -> str:

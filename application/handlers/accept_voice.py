@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 
+import attrs
+
 from application.bus import Outbox
 from application.commands import AcceptVoiceNote, ProcessJob
 from application.errors import (
@@ -22,8 +24,15 @@ from application.failures import notice_for
 from application.handlers.process_job import ProcessJobHandler
 from application.minutes import MinutesBook
 from application.notices import Notice, NoticeReason
-from application.ports import AudioConverter, Clock, FileSource, JobQueue, JobRepository
-from application.reports import Acceptance, AcceptOutcome
+from application.ports import (
+    AudioConverter,
+    Clock,
+    FileSource,
+    JobQueue,
+    JobRepository,
+    Messenger,
+)
+from application.reports import Acceptance, AcceptOutcome, JobReport
 from domain.errors import InsufficientMinutes
 from domain.events import VoiceAccepted
 from domain.jobs import VoiceJob
@@ -43,6 +52,7 @@ class AcceptVoiceHandler:
         converter: AudioConverter,
         minutes: MinutesBook,
         process: ProcessJobHandler,
+        messenger: Messenger,
         outbox: Outbox,
         clock: Clock,
         policy: TranscriptionPolicy,
@@ -53,6 +63,7 @@ class AcceptVoiceHandler:
         self._converter = converter
         self._minutes = minutes
         self._process = process
+        self._messenger = messenger
         self._outbox = outbox
         self._clock = clock
         self._policy = policy
@@ -60,6 +71,9 @@ class AcceptVoiceHandler:
     async def __call__(self, command: AcceptVoiceNote) -> AcceptOutcome:
         if await self._jobs.get(command.request_id) is not None:
             return AcceptOutcome(Acceptance.DUPLICATE, command.request_id)
+        cached = await self._jobs.find_transcript(command.source.file_unique_id, command.style)
+        if cached is not None and cached.transcript:
+            return await self._answer_from_cache(command, cached)
         duration = command.source.duration_seconds
         if duration is None:
             try:
@@ -83,6 +97,20 @@ class AcceptVoiceHandler:
             return AcceptOutcome(Acceptance.PROCESSED, job.job_id, report.notice, report)
         return await self._enqueue(job)
 
+    async def _answer_from_cache(self, command: AcceptVoiceNote, cached: VoiceJob) -> AcceptOutcome:
+        """The same file with the same settings: the stored text at once, free of charge."""
+        job = self._new_job(attrs.evolve(command, charge=False), cached.duration_seconds)
+        if not await self._jobs.add(job):
+            return AcceptOutcome(Acceptance.DUPLICATE, job.job_id)
+        job.start(self._clock.now())
+        await self._messenger.deliver(job, cached.transcript or "")
+        job.deliver(cached.transcript or "", cached.language, self._clock.now())
+        await self._save(job)
+        report = JobReport(
+            job.job_id, job.status, job.duration_seconds, job.transcript, job.language, "cache"
+        )
+        return AcceptOutcome(Acceptance.CACHED, job.job_id, report=report)
+
     async def _measure(self, command: AcceptVoiceNote) -> float:
         audio = await self._files.fetch(command.source)
         if not audio:
@@ -102,6 +130,7 @@ class AcceptVoiceHandler:
             created_at=now,
             updated_at=now,
             reply_to_message_id=command.reply_to_message_id,
+            status_message_id=command.status_message_id,
         )
 
     async def _reserve(self, job: VoiceJob) -> AcceptOutcome | None:

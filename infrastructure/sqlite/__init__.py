@@ -8,10 +8,14 @@ from infrastructure.sqlite.accounts import SqliteAccountRepository
 from infrastructure.sqlite.database import SqliteDatabase
 from infrastructure.sqlite.jobs import SqliteJobRepository
 from infrastructure.sqlite.queue import SqliteJobQueue
+from infrastructure.sqlite.settings import SqliteSettingsRepository
+from infrastructure.sqlite.updates import SqliteProcessedUpdates
 
 __all__ = [
     "SqliteAccountRepository",
     "SqliteDatabase",
     "SqliteJobQueue",
     "SqliteJobRepository",
+    "SqliteProcessedUpdates",
+    "SqliteSettingsRepository",
 ]

@@ -32,20 +32,22 @@ _COLUMNS = (
     "status",
     "attempts",
     "reply_to_message_id",
+    "status_message_id",
     "language",
     "transcript",
     "error",
     "version",
 )
+_STORED = (*_COLUMNS, "file_unique_id")  # the last one is derived, for the transcript cache
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM jobs"
 _INSERT = (
-    f"INSERT INTO jobs ({', '.join(_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + column for column in _COLUMNS)}) "
+    f"INSERT INTO jobs ({', '.join(_STORED)}) "
+    f"VALUES ({', '.join(':' + column for column in _STORED)}) "
     "ON CONFLICT (job_id) DO NOTHING"
 )
 _UPDATE = (
     "UPDATE jobs SET "
-    + ", ".join(f"{column} = :{column}" for column in _COLUMNS if column != "version")
+    + ", ".join(f"{column} = :{column}" for column in _STORED if column != "version")
     + ", version = version + 1 WHERE job_id = :job_id AND version = :version"
 )
 
@@ -85,6 +87,20 @@ class SqliteJobRepository:
         await self._db.transaction(update)
         job.version += 1
 
+    async def find_transcript(self, file_unique_id: str, style: UserStyle) -> VoiceJob | None:
+        def select(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+            return conn.execute(
+                f"{_SELECT} WHERE file_unique_id = ? AND status = ? "
+                "ORDER BY updated_at DESC LIMIT 50",
+                (file_unique_id, JobStatus.DELIVERED.value),
+            ).fetchall()
+
+        for row in await self._db.read(select):
+            job = _from_row(row)
+            if job.style.same_result_as(style):
+                return job
+        return None
+
     async def list_by_user(self, user_id: int, limit: int) -> Sequence[VoiceJob]:
         def select(conn: sqlite3.Connection) -> list[sqlite3.Row]:
             return conn.execute(
@@ -100,6 +116,7 @@ def _to_row(job: VoiceJob) -> dict[str, Any]:
     row["source"] = json.dumps(attrs.asdict(job.source), sort_keys=True)
     row["style"] = json.dumps(attrs.asdict(job.style), sort_keys=True)
     row["status"] = job.status.value
+    row["file_unique_id"] = job.source.file_unique_id
     return row
 
 

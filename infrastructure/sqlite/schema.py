@@ -59,6 +59,28 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX IF NOT EXISTS queue_by_visibility ON queue_messages (visible_at, seq)",
         "CREATE INDEX IF NOT EXISTS queue_by_job ON queue_messages (job_id)",
     ),
+    (
+        # Telegram: the status message edited through the stages, the transcript cache by
+        # file, users' settings, and the update ids already taken (webhook redelivery).
+        "ALTER TABLE jobs ADD COLUMN status_message_id INTEGER",
+        "ALTER TABLE jobs ADD COLUMN file_unique_id TEXT",
+        "UPDATE jobs SET file_unique_id = json_extract(source, '$.file_unique_id')",
+        "CREATE INDEX IF NOT EXISTS jobs_by_file ON jobs (file_unique_id, status)",
+        """
+        CREATE TABLE IF NOT EXISTS user_settings (
+            user_id INTEGER PRIMARY KEY,
+            style TEXT NOT NULL,
+            updated_at REAL NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS processed_updates (
+            update_key TEXT PRIMARY KEY,
+            seen_at REAL NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS processed_updates_by_age ON processed_updates (seen_at)",
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)

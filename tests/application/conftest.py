@@ -16,6 +16,7 @@ from tests.application.in_memory import (
     InMemoryAccountRepository,
     InMemoryJobQueue,
     InMemoryJobRepository,
+    InMemorySettingsRepository,
     RecordingMessenger,
 )
 
@@ -32,6 +33,7 @@ class World:
     llm: FakeFormatter
     local: FakeFormatter
     messenger: RecordingMessenger
+    settings: InMemorySettingsRepository
     app: Application
 
     @classmethod
@@ -49,6 +51,7 @@ class World:
             "llm": FakeFormatter("llm"),
             "local": FakeFormatter("local"),
             "messenger": RecordingMessenger(),
+            "settings": InMemorySettingsRepository(),
         }
         ports = Ports(
             jobs=parts["jobs"],
@@ -61,6 +64,7 @@ class World:
             local_formatter=parts["local"],
             messenger=parts["messenger"],
             clock=clock,
+            settings=parts["settings"],
         )
         settings = {"policy": TranscriptionPolicy(format_word_threshold=5), **tuning}
         return cls(**parts, app=bootstrap(ports, Tuning(**settings)))  # type: ignore[arg-type]

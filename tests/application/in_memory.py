@@ -19,7 +19,7 @@ from application.errors import (
 from application.notices import Notice
 from application.ports import ProbedAudio, QueueMessage, Recognition
 from application.progress import Progress
-from domain.jobs import AudioSource, UserStyle, VoiceJob
+from domain.jobs import AudioSource, JobStatus, UserStyle, VoiceJob
 from domain.ledger import MinutesAccount
 from domain.policies import AudioEncoding, AudioProfile, ChunkSpan, EnergyEnvelope
 
@@ -64,6 +64,17 @@ class InMemoryJobRepository:
     async def list_by_user(self, user_id: int, limit: int) -> Sequence[VoiceJob]:
         mine = [j for j in self.rows.values() if j.user_id == user_id]
         return sorted(mine, key=lambda j: j.created_at, reverse=True)[:limit]
+
+    async def find_transcript(self, file_unique_id: str, style: UserStyle) -> VoiceJob | None:
+        done = [
+            job
+            for job in self.rows.values()
+            if job.source.file_unique_id == file_unique_id
+            and job.status is JobStatus.DELIVERED
+            and job.style.same_result_as(style)
+        ]
+        newest = max(done, key=lambda j: j.updated_at, default=None)
+        return _stored(newest) if newest else None
 
 
 class InMemoryAccountRepository:
@@ -233,3 +244,25 @@ class RecordingMessenger:
 
     async def notify(self, job: VoiceJob, notice: Notice) -> None:
         self.notices.append((job.job_id, notice))
+
+
+class InMemorySettingsRepository:
+    def __init__(self) -> None:
+        self.rows: dict[int, UserStyle] = {}
+
+    async def get(self, user_id: int) -> UserStyle | None:
+        return self.rows.get(user_id)
+
+    async def save(self, user_id: int, style: UserStyle) -> None:
+        self.rows[user_id] = style
+
+
+class InMemoryProcessedUpdates:
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+
+    async def claim(self, key: str) -> bool:
+        if key in self.keys:
+            return False
+        self.keys.add(key)
+        return True

@@ -1,0 +1,38 @@
+"""Use cases: a user changes a setting; it applies to their next recording."""
+
+from __future__ import annotations
+
+import attrs
+
+from application.commands import SetRecognitionLanguage, Setting, ToggleSetting
+from application.ports import SettingsRepository
+from domain.jobs import OutputMode, UserStyle
+
+
+class UserSettings:
+    """Reads a user's settings (defaults for a new user) and applies changes to them."""
+
+    def __init__(self, repository: SettingsRepository) -> None:
+        self._repository = repository
+
+    async def of(self, user_id: int) -> UserStyle:
+        return await self._repository.get(user_id) or UserStyle()
+
+    async def toggle(self, command: ToggleSetting) -> UserStyle:
+        style = await self.of(command.user_id)
+        if command.setting is Setting.YO:
+            style = attrs.evolve(style, use_yo=not style.use_yo)
+        elif command.setting is Setting.CODE:
+            style = attrs.evolve(style, use_code_tags=not style.use_code_tags)
+        else:
+            flipped = (
+                OutputMode.FILE if style.output is OutputMode.MESSAGES else OutputMode.MESSAGES
+            )
+            style = attrs.evolve(style, output=flipped)
+        await self._repository.save(command.user_id, style)
+        return style
+
+    async def set_language(self, command: SetRecognitionLanguage) -> UserStyle:
+        style = attrs.evolve(await self.of(command.user_id), language=command.language)
+        await self._repository.save(command.user_id, style)
+        return style
