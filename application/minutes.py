@@ -48,6 +48,11 @@ class MinutesBook:
             return result
         raise StorageError(f"account {user_id} is too busy to update", transient=True)
 
+    async def balance_of(self, user_id: int) -> int:
+        """Minutes available now; a user never seen has their trial waiting."""
+        account = await self._accounts.get(user_id)
+        return self._trial_minutes if account is None else account.balance
+
     async def _load_or_open(self, user_id: int) -> MinutesAccount | None:
         """The stored account, or a new one with its trial saved at once (``None`` when a
         concurrent writer opened it first: read again)."""

@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
 from application.ports import TextFormatter
 from entrypoints.closing import Closing
 from infrastructure.dashscope import DashScopeRecognizer, QwenFormatter
 from infrastructure.gemini import GeminiFormatter
 from infrastructure.mns import MnsJobQueue
 from infrastructure.sqlite import SqliteDatabase
+from infrastructure.telegram.files import LOCAL_API_LIMIT, PUBLIC_API_LIMIT
 
 
 def open_sqlite(data_dir: str, closing: Closing) -> SqliteDatabase:
@@ -69,3 +73,22 @@ def open_mns(
 
 def chain(primary: TextFormatter, fallbacks: Sequence[TextFormatter]) -> tuple[TextFormatter, ...]:
     return (primary, *fallbacks)
+
+
+def open_telegram_bot(token: str, api_base_url: str, closing: Closing) -> Bot:
+    """One Bot (one HTTP connection pool) per process, for the bot and the workers."""
+    api = api_base_url.rstrip("/")
+    bot = Bot(
+        token,
+        base_url=f"{api}/bot",
+        base_file_url=f"{api}/file/bot",
+        request=HTTPXRequest(connection_pool_size=32, read_timeout=30, write_timeout=60),
+    )
+    closing.register("telegram bot", bot.shutdown)
+    return bot
+
+
+def telegram_download_limit(api_base_url: str) -> int:
+    """A local Bot API server serves files up to 2 GB; the public one up to 20 MB."""
+    public = api_base_url.rstrip("/") == "https://api.telegram.org"
+    return PUBLIC_API_LIMIT if public else LOCAL_API_LIMIT

@@ -16,6 +16,7 @@ from pathlib import Path
 from dependency_injector import providers
 
 from entrypoints.container import Container, build_container
+from entrypoints.serve_command import serve
 from entrypoints.settings import ConfigurationError, Settings, load_settings
 from entrypoints.transcribe_command import transcribe_files
 from infrastructure.console_messenger import ConsoleMessenger
@@ -32,6 +33,7 @@ def parser() -> argparse.ArgumentParser:
     transcribe.add_argument("--language", help="language code of the speech, e.g. en or ru")
     transcribe.add_argument("--json", action="store_true", help="one JSON object per file")
     commands.add_parser("config", help="show the resolved configuration, secrets masked")
+    commands.add_parser("serve", help="run the Telegram bot (long polling) with workers")
     return root
 
 
@@ -58,6 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             container,
             lambda: transcribe_files(container, args.files, args.language, args.json),
         )
+    if args.command == "serve":
+        if not settings.text["TELEGRAM_BOT_TOKEN"]:
+            print("voicescribe: serve needs TELEGRAM_BOT_TOKEN", file=sys.stderr)
+            return 2
+        return run(container, lambda: serve(container))
     raise AssertionError(f"unhandled command {args.command}")
 
 

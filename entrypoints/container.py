@@ -26,6 +26,7 @@ from infrastructure.sqlite import (
     SqliteSettingsRepository,
 )
 from infrastructure.system_clock import SystemClock
+from infrastructure.telegram import TelegramFileSource, TelegramMessenger
 from infrastructure.whisper import WhisperRecognizer
 
 
@@ -109,8 +110,25 @@ class Container(containers.DeclarativeContainer):
         qwen=providers.Callable(builders.chain, qwen, gemini_fallback),
         gemini=providers.List(gemini),
     )
-    files = providers.Singleton(LocalFileSource)
-    messenger = providers.Singleton(ConsoleMessenger)
+    telegram_bot = providers.Singleton(
+        builders.open_telegram_bot, config.telegram_bot_token, config.telegram_api_base_url, closing
+    )
+    files = providers.Selector(
+        config.channel,
+        console=providers.Singleton(LocalFileSource),
+        telegram=providers.Singleton(
+            TelegramFileSource,
+            telegram_bot,
+            max_bytes=providers.Callable(
+                builders.telegram_download_limit, config.telegram_api_base_url
+            ),
+        ),
+    )
+    messenger = providers.Selector(
+        config.channel,
+        console=providers.Singleton(ConsoleMessenger),
+        telegram=providers.Singleton(TelegramMessenger, telegram_bot),
+    )
 
     policy = providers.Singleton(
         TranscriptionPolicy,
@@ -155,6 +173,7 @@ def config_from(settings: Settings) -> dict[str, object]:
     values = {**settings.text, **settings.numbers, **settings.backends}
     tree: dict[str, object] = {name.lower(): value for name, value in values.items()}
     tree["data_dir"] = str(settings.data_dir)
+    tree["channel"] = "console"  # the bot's entrypoints switch it to "telegram"
     # Gemini backs qwen up whenever a Google key is configured.
     tree["gemini_fallback"] = "on" if settings.text["GOOGLE_API_KEY"] else "off"
     return tree

@@ -91,6 +91,8 @@ NUMBERS: dict[str, tuple[type, float, float]] = {
     "MAX_AUDIO_SECONDS": (float, 3 * 3600.0, 1),
     "QUEUE_VISIBILITY_SECONDS": (float, 120.0, 10),
     "OWNER_ID": (int, 0, 0),
+    "RATE_LIMIT_PER_MINUTE": (int, 10, 1),
+    "WORKER_CONCURRENCY": (int, 2, 1),
 }
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import defaultdict
+
 import attrs
 
 from application.commands import SetRecognitionLanguage, Setting, ToggleSetting
@@ -14,11 +17,17 @@ class UserSettings:
 
     def __init__(self, repository: SettingsRepository) -> None:
         self._repository = repository
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def of(self, user_id: int) -> UserStyle:
         return await self._repository.get(user_id) or UserStyle()
 
     async def toggle(self, command: ToggleSetting) -> UserStyle:
+        # Two taps arrive as two concurrent updates: change one user's settings in turn.
+        async with self._locks[command.user_id]:
+            return await self._toggle(command)
+
+    async def _toggle(self, command: ToggleSetting) -> UserStyle:
         style = await self.of(command.user_id)
         if command.setting is Setting.YO:
             style = attrs.evolve(style, use_yo=not style.use_yo)
@@ -33,6 +42,7 @@ class UserSettings:
         return style
 
     async def set_language(self, command: SetRecognitionLanguage) -> UserStyle:
-        style = attrs.evolve(await self.of(command.user_id), language=command.language)
-        await self._repository.save(command.user_id, style)
-        return style
+        async with self._locks[command.user_id]:
+            style = attrs.evolve(await self.of(command.user_id), language=command.language)
+            await self._repository.save(command.user_id, style)
+            return style

@@ -1,0 +1,1 @@
+"""The Telegram bot: PTB handlers that translate updates into application commands."""

@@ -1,0 +1,210 @@
+"""PTB handlers: thin translations of updates into application commands and back.
+
+Audio goes to ``AcceptVoiceNote`` with the user's settings; commands and the settings
+keyboard go to the settings use cases. Nothing here decides anything the domain decides.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import attrs
+from telegram import BotCommand, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application as PtbApplication,
+)
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from application.bootstrap import Application
+from application.commands import AcceptVoiceNote, SetRecognitionLanguage, Setting, ToggleSetting
+from application.notices import describe
+from application.progress import Progress, Stage
+from application.reports import Acceptance
+from domain.rate_limit import RateLimit, Window
+from entrypoints.telegram.keyboards import (
+    language_keyboard,
+    parse_language,
+    parse_toggle,
+    settings_keyboard,
+)
+from entrypoints.telegram.media import audio_source
+from entrypoints.telegram.texts import describe_setting, text
+from infrastructure.telegram.progress_text import progress_text
+
+log = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+
+MEDIA = filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE | filters.Document.ALL
+COMMANDS = ("start", "help", "balance", "settings", "language", "code", "yo", "output")
+COMMAND_MENU = {
+    "help": "what the bot does",
+    "balance": "minutes left",
+    "settings": "all settings",
+    "language": "recognition language",
+    "code": "toggle <code> formatting",
+    "yo": "keep or replace ё",
+    "output": "messages or a .txt file",
+}
+
+
+class BotHandlers:
+    def __init__(
+        self, app: Application, rate_limit: RateLimit, clock_now: Callable[[], float]
+    ) -> None:
+        self._app = app
+        self._rate_limit = rate_limit
+        self._now = clock_now
+        self._windows: dict[int, Window] = {}
+
+    def register(self, ptb: PtbApplication) -> None:  # type: ignore[type-arg]
+        for name in COMMANDS:
+            ptb.add_handler(CommandHandler(name, getattr(self, f"on_{name}")))
+        ptb.add_handler(MessageHandler(MEDIA, self.on_media))
+        ptb.add_handler(CallbackQueryHandler(self.on_callback))
+        ptb.add_handler(MessageHandler(filters.COMMAND, self.on_unknown_command))
+        ptb.add_error_handler(self.on_error)
+
+    @staticmethod
+    async def publish_commands(ptb: PtbApplication) -> None:  # type: ignore[type-arg]
+        """The menu of commands Telegram shows (best effort: the bot works without it)."""
+        commands = [BotCommand(name, COMMAND_MENU[name]) for name in COMMANDS[1:]]
+        try:
+            await ptb.bot.set_my_commands(commands)
+        except TelegramError as error:
+            log.warning("could not register the command menu: %s", error)
+
+    async def on_media(self, update: Update, context: Context) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or message.chat is None:
+            return
+        lang = user.language_code
+        source = audio_source(message)
+        if source is None:
+            await message.reply_text(text("unsupported", lang))
+            return
+        allowed, window, wait = self._windows.get(user.id, Window()).admit(
+            self._now(),
+            self._rate_limit,  # type: ignore[operator]
+        )
+        self._windows[user.id] = window
+        if not allowed:
+            await message.reply_text(text("rate_limited", lang, seconds=max(1, round(wait))))
+            return
+        style = attrs.evolve(await self._app.settings.of(user.id), ui_language=lang)
+        status = await message.reply_text(progress_text(Progress(Stage.RECEIVED), lang))
+        outcome = await self._app.bus.handle(
+            AcceptVoiceNote(
+                request_id=f"tg:{message.chat.id}:{message.message_id}",
+                user_id=user.id,
+                chat_id=message.chat.id,
+                source=source,
+                style=style,
+                reply_to_message_id=message.message_id,
+                status_message_id=status.message_id,
+            )
+        )
+        if outcome.acceptance is Acceptance.REJECTED and outcome.notice is not None:
+            await _edit(status, describe(outcome.notice, lang))
+        elif outcome.acceptance is Acceptance.QUEUED:
+            await _edit(status, progress_text(Progress(Stage.QUEUED), lang))
+        elif outcome.acceptance is Acceptance.DUPLICATE:
+            await _delete(status)
+
+    async def on_start(self, update: Update, context: Context) -> None:
+        await self._reply(update, "start")
+
+    async def on_help(self, update: Update, context: Context) -> None:
+        await self._reply(update, "help")
+
+    async def on_unknown_command(self, update: Update, context: Context) -> None:
+        await self._reply(update, "unknown_command")
+
+    async def on_balance(self, update: Update, context: Context) -> None:
+        user = update.effective_user
+        if user is not None:
+            balance = await self._app.minutes.balance_of(user.id)
+            await self._reply(update, "balance", balance=balance)
+
+    async def on_settings(self, update: Update, context: Context) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is not None and user is not None:
+            style = await self._app.settings.of(user.id)
+            keyboard = settings_keyboard(style, user.language_code)
+            await message.reply_text(text("settings", user.language_code), reply_markup=keyboard)
+
+    async def on_language(self, update: Update, context: Context) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is not None and user is not None:
+            keyboard = language_keyboard(user.language_code)
+            prompt = text("language_prompt", user.language_code)
+            await message.reply_text(prompt, reply_markup=keyboard)
+
+    async def on_code(self, update: Update, context: Context) -> None:
+        await self._toggle(update, Setting.CODE)
+
+    async def on_yo(self, update: Update, context: Context) -> None:
+        await self._toggle(update, Setting.YO)
+
+    async def on_output(self, update: Update, context: Context) -> None:
+        await self._toggle(update, Setting.OUTPUT)
+
+    async def on_callback(self, update: Update, context: Context) -> None:
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        lang = user.language_code
+        setting = parse_toggle(query.data)
+        understood, language = parse_language(query.data)
+        if setting is not None:
+            style = await self._app.bus.handle(ToggleSetting(user.id, setting))
+        elif understood:
+            style = await self._app.bus.handle(SetRecognitionLanguage(user.id, language))
+        elif query.data == "lang:menu":
+            await query.answer()
+            await query.edit_message_reply_markup(language_keyboard(lang))
+            return
+        else:
+            await query.answer()
+            return
+        await query.answer(text("saved", lang))
+        if isinstance(query.message, Message):
+            await query.edit_message_text(
+                text("settings", lang), reply_markup=settings_keyboard(style, lang)
+            )
+
+    async def on_error(self, update: object, context: Context) -> None:
+        log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
+
+    async def _toggle(self, update: Update, setting: Setting) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is not None and user is not None:
+            style = await self._app.bus.handle(ToggleSetting(user.id, setting))
+            await message.reply_text(describe_setting(setting.value, style, user.language_code))
+
+    async def _reply(self, update: Update, key: str, **values: object) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is not None:
+            language = user.language_code if user is not None else None
+            await message.reply_text(text(key, language, **values))
+
+
+async def _edit(message: Message, new_text: str) -> None:
+    try:
+        await message.edit_text(new_text)
+    except TelegramError as error:
+        log.info("status message not edited: %s", error)
+
+
+async def _delete(message: Message) -> None:
+    try:
+        await message.delete()
+    except TelegramError as error:
+        log.info("status message not deleted: %s", error)

@@ -1,0 +1,114 @@
+"""Answering the user in Telegram: one status message edited through the stages, then the
+text as HTML-safe messages of at most 4096 characters, or as a .txt document.
+
+Progress is best effort and throttled (Telegram allows about one edit a second per chat);
+the transcript itself is retried on 429 and network trouble and reported as
+``DeliveryFailed`` otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from telegram import Bot, InputFile, ReplyParameters
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import TelegramError
+
+from application.errors import DeliveryFailed
+from application.notices import Notice, describe
+from application.progress import Progress
+from domain.jobs import OutputMode, VoiceJob
+from domain.text import escape_html, render_messages
+from infrastructure.telegram.errors import call_telegram
+from infrastructure.telegram.progress_text import progress_text
+
+log = logging.getLogger(__name__)
+
+FILE_THRESHOLD = 8000
+PREVIEW_CHARS = 600
+
+
+class TelegramMessenger:
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        edit_interval_seconds: float = 1.5,
+        file_threshold: int = FILE_THRESHOLD,
+    ) -> None:
+        self._bot = bot
+        self._edit_interval = edit_interval_seconds
+        self._file_threshold = file_threshold
+        self._last_edit: dict[str, tuple[float, str]] = {}
+
+    async def report_progress(self, job: VoiceJob, progress: Progress) -> None:
+        text = progress_text(progress, job.style.ui_language)
+        now = time.monotonic()
+        last_at, last_text = self._last_edit.get(job.job_id, (float("-inf"), ""))
+        if text == last_text or now - last_at < self._edit_interval:
+            return
+        self._last_edit[job.job_id] = (now, text)
+        try:
+            await self._bot.send_chat_action(job.chat_id, ChatAction.TYPING)
+            if job.status_message_id is not None:
+                await self._bot.edit_message_text(text, job.chat_id, job.status_message_id)
+        except TelegramError as error:
+            log.info("progress for job %s not shown: %s", job.job_id, error)
+
+    async def deliver(self, job: VoiceJob, text: str) -> None:
+        self._last_edit.pop(job.job_id, None)
+        if job.style.output is OutputMode.FILE or len(text) > self._file_threshold:
+            await self._send_preview(job, text)
+            await self._send_document(job, text)
+        else:
+            for index, message in enumerate(render_messages(text, job.style.use_code_tags)):
+                await self._send(job, message, reply=index == 0)
+        await self._drop_status(job)
+
+    async def notify(self, job: VoiceJob, notice: Notice) -> None:
+        self._last_edit.pop(job.job_id, None)
+        text = escape_html(describe(notice, job.style.ui_language))
+        if job.status_message_id is not None:
+            try:
+                await self._bot.edit_message_text(text, job.chat_id, job.status_message_id)
+                return
+            except TelegramError as error:
+                log.info("could not edit the status of job %s: %s", job.job_id, error)
+        await self._send(job, text, reply=True)
+
+    async def _send(self, job: VoiceJob, html: str, *, reply: bool) -> None:
+        reply_to = None
+        if reply and job.reply_to_message_id is not None:
+            reply_to = ReplyParameters(job.reply_to_message_id, allow_sending_without_reply=True)
+        await call_telegram(
+            lambda: self._bot.send_message(
+                job.chat_id, html, parse_mode=ParseMode.HTML, reply_parameters=reply_to
+            ),
+            DeliveryFailed,
+            "sendMessage",
+        )
+
+    async def _send_preview(self, job: VoiceJob, text: str) -> None:
+        preview = text[:PREVIEW_CHARS].rsplit(" ", 1)[0] if len(text) > PREVIEW_CHARS else text
+        more = "…\n\n📄" if len(preview) < len(text) else "\n\n📄"
+        messages = render_messages(preview, job.style.use_code_tags)
+        await self._send(job, (messages[0] if messages else "") + more, reply=True)
+
+    async def _send_document(self, job: VoiceJob, text: str) -> None:
+        stem = (job.source.file_name or "transcript").rsplit(".", 1)[0] or "transcript"
+        document = InputFile(text.encode("utf-8"), filename=f"{stem}.txt")
+        await call_telegram(
+            lambda: self._bot.send_document(job.chat_id, document),
+            DeliveryFailed,
+            "sendDocument",
+            timeout_seconds=120,
+        )
+
+    async def _drop_status(self, job: VoiceJob) -> None:
+        if job.status_message_id is None:
+            return
+        try:
+            await self._bot.delete_message(job.chat_id, job.status_message_id)
+        except TelegramError as error:
+            log.info("status message of job %s stays: %s", job.job_id, error)

@@ -1,0 +1,56 @@
+"""The bot under test: ``serve`` in this event loop, talking to the Bot API fake."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import attrs
+import pytest
+
+from entrypoints.container import Container, build_container
+from entrypoints.serve_command import serve
+from entrypoints.settings import load_settings
+from tests.fakes.telegram import TelegramFake, telegram_fake  # noqa: F401 (fixture)
+
+
+@attrs.define
+class RunningBot:
+    fake: TelegramFake
+    container: Container
+
+
+@pytest.fixture
+def bot_settings(tmp_path: Path, telegram_fake: TelegramFake) -> dict[str, str]:  # noqa: F811
+    return {
+        "VOICESCRIBE_DATA_DIR": str(tmp_path / "var"),
+        "TELEGRAM_BOT_TOKEN": telegram_fake.token,
+        "TELEGRAM_API_BASE_URL": telegram_fake.api_base_url,
+        "SYNC_THRESHOLD_SECONDS": "60",
+    }
+
+
+@pytest.fixture
+async def start_bot(
+    bot_settings: dict[str, str],
+    telegram_fake: TelegramFake,  # noqa: F811
+) -> AsyncIterator[Callable[..., RunningBot]]:
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[int]] = []
+    containers: list[Container] = []
+
+    def start(prepare: Callable[[Container], None] | None = None, **env: str) -> RunningBot:
+        container = build_container(load_settings({**bot_settings, **env}))
+        if prepare is not None:
+            prepare(container)
+        containers.append(container)
+        tasks.append(asyncio.create_task(serve(container, stop)))
+        return RunningBot(telegram_fake, container)
+
+    yield start
+    stop.set()
+    for task in tasks:
+        assert await asyncio.wait_for(task, 30) == 0
+    for container in containers:
+        await container.closing().close_all()
