@@ -65,7 +65,9 @@ async def subject(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
             )
 
 
-def make_job(job_id: str = "job-1", user_id: int = 42, created_at: float = 1_700_000_000.5):
+def make_job(
+    job_id: str = "job-1", user_id: int = 42, created_at: float = 1_700_000_000.5
+) -> VoiceJob:
     return VoiceJob(
         job_id=job_id,
         user_id=user_id,
@@ -79,12 +81,13 @@ def make_job(job_id: str = "job-1", user_id: int = 42, created_at: float = 1_700
         created_at=created_at,
         updated_at=created_at,
         reply_to_message_id=9,
+        status_message_id=10,
     )
 
 
 async def test_a_job_reads_back_equal(subject: Subject) -> None:
     plain = make_job("plain")
-    plain.reply_to_message_id = None
+    plain.reply_to_message_id = plain.status_message_id = None
     finished = make_job("finished")
     finished.start(1_700_000_010.0)
     finished.deliver("Текст с ёлкой <b>&</b>", "ru", 1_700_000_020.125)
@@ -150,6 +153,38 @@ async def test_list_by_user_is_newest_first_with_a_limit(subject: Subject) -> No
     assert len(await subject.jobs.list_by_user(42, 10)) == 5
     assert await subject.jobs.list_by_user(42, 0) == []
     assert await subject.jobs.list_by_user(99, 5) == []
+
+
+async def test_the_transcript_cache_finds_the_newest_delivered_job_with_the_same_text(
+    subject: Subject,
+) -> None:
+    ru, ru_file = UserStyle(language="ru"), UserStyle(language="ru", output=OutputMode.FILE)
+    for job_id, updated_at, style, finish in [
+        ("old", 10.0, ru, "deliver"),
+        ("new", 20.0, ru_file, "deliver"),
+        ("failed", 30.0, ru, "fail"),
+        ("other-style", 40.0, UserStyle(language="ru", use_yo=False), "deliver"),
+    ]:
+        job = make_job(job_id, created_at=1_700_000_000 + updated_at)
+        job.source = attrs.evolve(job.source, file_unique_id="same-file")
+        job.style = style
+        await subject.jobs.add(job)
+        job.start(job.created_at)
+        if finish == "deliver":
+            job.deliver(f"text of {job_id}", "ru", job.created_at + 1)
+        else:
+            job.fail("broken", job.created_at + 1)
+        await subject.jobs.save(job)
+    await subject.jobs.add(make_job("queued", created_at=1_800_000_000.0))
+    wanted = UserStyle(language="ru", ui_language="en")
+
+    found = await subject.jobs.find_transcript("same-file", wanted)
+
+    assert found is not None and found.job_id == "new", "the output mode does not change text"
+    assert found.transcript == "text of new"
+    assert await subject.jobs.find_transcript("same-file", UserStyle(language="en")) is None
+    assert await subject.jobs.find_transcript("u-queued", wanted) is None  # not delivered
+    assert await subject.jobs.find_transcript("another-file", wanted) is None
 
 
 async def test_an_account_is_opened_then_updated_with_version_bumps(subject: Subject) -> None:

@@ -1,0 +1,31 @@
+"""The cloud persistence: jobs, minutes accounts, settings and processed updates in Alibaba
+Cloud Tablestore (OTS).
+
+Usage: one ``TablestoreConnection`` per process, shared by all the repositories; run
+``create_tables(connection)`` once (``voicescribe setup``), and ``await connection.close()``
+at shutdown. Table layout and TTL: schema.py. Error mapping: errors.py.
+"""
+
+from infrastructure.tablestore.accounts import TablestoreAccountRepository
+from infrastructure.tablestore.connection import DEFAULT_RETRY, TableNames, TablestoreConnection
+from infrastructure.tablestore.errors import ConditionFailed, TablestoreError
+from infrastructure.tablestore.jobs import TablestoreJobRepository
+from infrastructure.tablestore.schema import JOB_TTL_SECONDS, create_tables
+from infrastructure.tablestore.settings import (
+    TablestoreProcessedUpdates,
+    TablestoreSettingsRepository,
+)
+
+__all__ = [
+    "DEFAULT_RETRY",
+    "JOB_TTL_SECONDS",
+    "ConditionFailed",
+    "TableNames",
+    "TablestoreAccountRepository",
+    "TablestoreConnection",
+    "TablestoreError",
+    "TablestoreJobRepository",
+    "TablestoreProcessedUpdates",
+    "TablestoreSettingsRepository",
+    "create_tables",
+]

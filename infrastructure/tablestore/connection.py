@@ -1,0 +1,147 @@
+"""One Tablestore client shared by the repositories: threads, timeouts, bounded retries.
+
+Why this exists: the SDK's ``OTSClient`` blocks, retries on its own (up to 20 times by
+default) and logs every failed request at ERROR, including the condition failures that are
+normal under optimistic concurrency. Here it is built with ``NoRetryPolicy``, a socket
+timeout and a quiet logger; its calls run on a small thread pool owned by the connection
+(the client is thread-safe: per-request state only, over urllib3's thread-safe pool), and
+``call`` retries them with ``with_retries``: reads on any transient error, writes only when
+the service certainly did not run them (see errors.py). Close it once at shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+from typing import Any, TypeVar
+
+import attrs
+from tablestore import NoRetryPolicy, OTSClient, OTSClientError
+
+from application.errors import StorageError
+from infrastructure.retrying import RetryPolicy, with_retries
+from infrastructure.tablestore.errors import TablestoreError, translate
+
+T = TypeVar("T")
+DEFAULT_RETRY = RetryPolicy(
+    attempts=4, base_delay_seconds=0.2, max_delay_seconds=2.0, budget_seconds=15.0
+)
+_PREFIX = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)?")
+_SDK_LOGGER = "voicescribe.tablestore.sdk"
+
+
+@attrs.frozen
+class TableNames:
+    """The tables, each named ``<prefix><role>`` (layout in schema.py)."""
+
+    jobs: str
+    job_keys: str
+    job_files: str
+    accounts: str
+    settings: str
+    processed_updates: str
+
+    @classmethod
+    def with_prefix(cls, prefix: str) -> TableNames:
+        roles = [field.name for field in attrs.fields(cls)]
+        return cls(**{role: f"{prefix}{role}" for role in roles})
+
+
+class _DoNotRetry(Exception):
+    """Carries an ambiguous write failure past ``with_retries`` untouched."""
+
+    def __init__(self, error: TablestoreError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class TablestoreConnection:
+    def __init__(
+        self,
+        endpoint: str,
+        access_key_id: str,
+        access_key_secret: str,
+        instance: str,
+        *,
+        table_prefix: str = "voicescribe_",
+        timeout_seconds: float = 10.0,
+        retry_policy: RetryPolicy = DEFAULT_RETRY,
+        max_concurrency: int = 8,
+    ) -> None:
+        """Nothing is sent here. Raises ``StorageError`` (permanent) for a bad endpoint,
+        empty credentials or a prefix that cannot start a table name."""
+        if not _PREFIX.fullmatch(table_prefix):
+            raise StorageError(f"bad Tablestore table prefix {table_prefix!r}", transient=False)
+        sdk_log = logging.getLogger(_SDK_LOGGER)
+        sdk_log.setLevel(logging.CRITICAL)  # our errors carry code, message and request id
+        try:
+            self._client = OTSClient(
+                endpoint,
+                access_key_id,
+                access_key_secret,
+                instance,
+                retry_policy=NoRetryPolicy(),
+                socket_timeout=timeout_seconds,
+                max_connection=max_concurrency,
+                logger_name=_SDK_LOGGER,
+            )
+        except OTSClientError as error:
+            raise StorageError(f"tablestore: {error}", transient=False) from error
+        self.tables = TableNames.with_prefix(table_prefix)
+        self._retry = retry_policy
+        self._executor = ThreadPoolExecutor(max_concurrency, thread_name_prefix="tablestore")
+        self._closed = False
+
+    async def call(self, what: str, operation: Callable[[Any], T], *, idempotent: bool) -> T:
+        """Run ``operation(client)`` on the pool, retrying transient failures; raises
+        ``TablestoreError`` (``ConditionFailed`` when a row condition did not hold).
+
+        ``idempotent``: running it twice is harmless (reads), so ambiguous failures are
+        retried too; for writes only failures the service did not run are retried.
+        """
+        if self._closed:
+            raise StorageError("the Tablestore connection is closed", transient=False)
+        loop = asyncio.get_running_loop()
+
+        async def attempt() -> T:
+            try:
+                return await loop.run_in_executor(self._executor, self._run, what, operation)
+            except TablestoreError as error:
+                if error.transient and not (idempotent or error.retry_safe):
+                    raise _DoNotRetry(error) from error
+                raise
+
+        try:
+            return await with_retries(attempt, self._retry, what=f"tablestore {what}")
+        except _DoNotRetry as stop:
+            raise stop.error from stop.error.__cause__
+
+    async def close(self) -> None:
+        """Wait for calls in flight, stop the threads and close the HTTP connections."""
+        if self._closed:
+            return
+        self._closed = True
+        await asyncio.to_thread(self._executor.shutdown, wait=True)
+        self._client.connection.pool.clear()
+
+    async def __aenter__(self) -> TablestoreConnection:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _run(self, what: str, operation: Callable[[Any], T]) -> T:
+        """On a pool thread: the SDK call, with every failure translated."""
+        try:
+            return operation(self._client)
+        except Exception as error:
+            raise translate(error, what) from error

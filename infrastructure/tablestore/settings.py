@@ -1,0 +1,73 @@
+"""Users' settings and processed Telegram updates in Tablestore.
+
+Why this exists: the cloud deployment keeps all state in Tablestore, and these two are
+small: settings are one JSON row per user (``SettingsRepository``, last writer wins: only
+their owner changes them), and a processed update is a row whose insert with
+``EXPECT_NOT_EXIST`` is the atomic claim (``ProcessedUpdates``); the table's TTL prunes old
+claims. A claim whose answer was lost (timeout, 5xx) raises a transient ``StorageError``
+and is not resent: it may have landed, and a resent claim would then say "taken".
+"""
+
+from __future__ import annotations
+
+import time
+
+from tablestore import Condition, Row, RowExistenceExpectation
+
+from application.errors import StorageError
+from domain.jobs import UserStyle
+from infrastructure.tablestore.connection import TablestoreConnection
+from infrastructure.tablestore.errors import ConditionFailed
+from infrastructure.tablestore.job_rows import style_from_json, style_to_json
+
+
+class TablestoreSettingsRepository:
+    def __init__(self, connection: TablestoreConnection) -> None:
+        self._db = connection
+        self._table = connection.tables.settings
+
+    async def get(self, user_id: int) -> UserStyle | None:
+        _, row, _ = await self._db.call(
+            f"get settings {user_id}",
+            lambda client: client.get_row(self._table, [("user_id", user_id)], max_version=1),
+            idempotent=True,
+        )
+        if row is None:
+            return None
+        cells = {cell[0]: cell[1] for cell in row.attribute_columns}
+        try:
+            return style_from_json(cells["style"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise StorageError(
+                f"settings row {user_id} cannot be read: {error!r}", transient=False
+            ) from error
+
+    async def save(self, user_id: int, style: UserStyle) -> None:
+        row = Row(
+            [("user_id", user_id)], [("style", style_to_json(style)), ("updated_at", time.time())]
+        )
+        anyway = Condition(RowExistenceExpectation.IGNORE)
+        await self._db.call(
+            f"save settings {user_id}",
+            lambda client: client.put_row(self._table, row, anyway),
+            idempotent=True,  # the same whole row again: harmless
+        )
+
+
+class TablestoreProcessedUpdates:
+    def __init__(self, connection: TablestoreConnection) -> None:
+        self._db = connection
+        self._table = connection.tables.processed_updates
+
+    async def claim(self, key: str) -> bool:
+        row = Row([("update_key", key)], [("seen_at", time.time())])
+        new = Condition(RowExistenceExpectation.EXPECT_NOT_EXIST)
+        try:
+            await self._db.call(
+                f"claim update {key}",
+                lambda client: client.put_row(self._table, row, new),
+                idempotent=False,
+            )
+        except ConditionFailed:
+            return False
+        return True
