@@ -18,6 +18,7 @@ from infrastructure.dashscope import DashScopeRecognizer, QwenFormatter
 from infrastructure.gemini import GeminiFormatter
 from infrastructure.mns import MnsJobQueue
 from infrastructure.sqlite import SqliteDatabase
+from infrastructure.tablestore import TablestoreConnection
 from infrastructure.telegram.files import LOCAL_API_LIMIT, PUBLIC_API_LIMIT
 
 
@@ -92,3 +93,11 @@ def telegram_download_limit(api_base_url: str) -> int:
     """A local Bot API server serves files up to 2 GB; the public one up to 20 MB."""
     public = api_base_url.rstrip("/") == "https://api.telegram.org"
     return PUBLIC_API_LIMIT if public else LOCAL_API_LIMIT
+
+
+def open_tablestore(
+    endpoint: str, access_key_id: str, access_key_secret: str, instance: str, closing: Closing
+) -> TablestoreConnection:
+    connection = TablestoreConnection(endpoint, access_key_id, access_key_secret, instance)
+    closing.register("tablestore", connection.close)
+    return connection

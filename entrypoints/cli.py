@@ -18,7 +18,9 @@ from dependency_injector import providers
 from entrypoints.container import Container, build_container
 from entrypoints.serve_command import serve
 from entrypoints.settings import ConfigurationError, Settings, load_settings
+from entrypoints.setup_command import set_up
 from entrypoints.transcribe_command import transcribe_files
+from entrypoints.webhook_commands import register_webhook, serve_webhook
 from infrastructure.console_messenger import ConsoleMessenger
 
 
@@ -34,6 +36,15 @@ def parser() -> argparse.ArgumentParser:
     transcribe.add_argument("--json", action="store_true", help="one JSON object per file")
     commands.add_parser("config", help="show the resolved configuration, secrets masked")
     commands.add_parser("serve", help="run the Telegram bot (long polling) with workers")
+    webhook = commands.add_parser("webhook", help="serve Telegram's webhook (ASGI, uvicorn)")
+    webhook.add_argument("--host", default="127.0.0.1")
+    webhook.add_argument("--port", type=int, default=8080)
+    webhook.add_argument(
+        "--workers", type=int, default=0, help="queue workers in this process (default: none)"
+    )
+    set_webhook = commands.add_parser("set-webhook", help="register the webhook URL with Telegram")
+    set_webhook.add_argument("url")
+    commands.add_parser("setup", help="create tables, queue and the offline model (idempotent)")
     return root
 
 
@@ -60,12 +71,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             container,
             lambda: transcribe_files(container, args.files, args.language, args.json),
         )
-    if args.command == "serve":
-        if not settings.text["TELEGRAM_BOT_TOKEN"]:
-            print("voicescribe: serve needs TELEGRAM_BOT_TOKEN", file=sys.stderr)
+    if args.command in ("serve", "webhook", "set-webhook"):
+        missing = [name for name in _needs(args.command) if not settings.text[name]]
+        if missing:
+            print(f"voicescribe: {args.command} needs {', '.join(missing)}", file=sys.stderr)
             return 2
+    if args.command == "serve":
         return run(container, lambda: serve(container))
+    if args.command == "webhook":
+        return serve_webhook(container, settings, args.host, args.port, args.workers)
+    if args.command == "setup":
+        return run(container, lambda: set_up(container, settings))
+    if args.command == "set-webhook":
+        return run(container, lambda: register_webhook(container, settings, args.url))
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _needs(command: str) -> tuple[str, ...]:
+    if command == "serve":
+        return ("TELEGRAM_BOT_TOKEN",)
+    return ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET")
 
 
 def run(container: Container, job: Callable[[], Awaitable[int]]) -> int:

@@ -26,6 +26,12 @@ from infrastructure.sqlite import (
     SqliteSettingsRepository,
 )
 from infrastructure.system_clock import SystemClock
+from infrastructure.tablestore import (
+    TablestoreAccountRepository,
+    TablestoreJobRepository,
+    TablestoreProcessedUpdates,
+    TablestoreSettingsRepository,
+)
 from infrastructure.telegram import TelegramFileSource, TelegramMessenger
 from infrastructure.whisper import WhisperRecognizer
 
@@ -37,13 +43,24 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     sqlite = providers.Singleton(builders.open_sqlite, config.data_dir, closing)
 
+    tablestore = providers.Singleton(
+        builders.open_tablestore,
+        config.tablestore_endpoint,
+        config.alibaba_access_key_id,
+        config.alibaba_access_key_secret,
+        config.tablestore_instance,
+        closing,
+    )
+
     jobs = providers.Selector(
         config.storage_backend,
         sqlite=providers.Singleton(SqliteJobRepository, sqlite),
+        tablestore=providers.Singleton(TablestoreJobRepository, tablestore),
     )
     accounts = providers.Selector(
         config.storage_backend,
         sqlite=providers.Singleton(SqliteAccountRepository, sqlite),
+        tablestore=providers.Singleton(TablestoreAccountRepository, tablestore),
     )
     queue = providers.Selector(
         config.queue_backend,
@@ -63,10 +80,12 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Selector(
         config.storage_backend,
         sqlite=providers.Singleton(SqliteSettingsRepository, sqlite),
+        tablestore=providers.Singleton(TablestoreSettingsRepository, tablestore),
     )
     processed_updates = providers.Selector(
         config.storage_backend,
         sqlite=providers.Singleton(SqliteProcessedUpdates, sqlite),
+        tablestore=providers.Singleton(TablestoreProcessedUpdates, tablestore),
     )
     converter = providers.Singleton(PyAvConverter)
     recognizer = providers.Selector(

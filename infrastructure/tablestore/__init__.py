@@ -1,3 +1,4 @@
+# ruff: noqa: E402  (the SDK loggers are quieted before the SDK is imported)
 """The cloud persistence: jobs, minutes accounts, settings and processed updates in Alibaba
 Cloud Tablestore (OTS).
 
@@ -5,6 +6,13 @@ Usage: one ``TablestoreConnection`` per process, shared by all the repositories;
 ``create_tables(connection)`` once (``voicescribe setup``), and ``await connection.close()``
 at shutdown. Table layout and TTL: schema.py. Error mapping: errors.py.
 """
+
+import logging
+
+# The SDK warns at import time that its optional C++ encoder is absent; the pure Python one
+# is what we test with. Keep that notice out of every command's stderr.
+logging.getLogger("tablestore.encoder").setLevel(logging.ERROR)
+logging.getLogger("tablestore.decoder").setLevel(logging.ERROR)
 
 from infrastructure.tablestore.accounts import TablestoreAccountRepository
 from infrastructure.tablestore.connection import DEFAULT_RETRY, TableNames, TablestoreConnection
