@@ -1,0 +1,141 @@
+"""The webhook: secret, size and shape checks, fast acknowledgement, one processing each."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import attrs
+import httpx
+import pytest
+import uvicorn
+
+from entrypoints.container import build_container
+from entrypoints.settings import load_settings
+from entrypoints.webhook import SECRET_HEADER, WEBHOOK_PATH, create_webhook_app
+from tests.e2e.test_cli import voicescribe
+from tests.fakes.telegram import TelegramFake
+
+SECRET = "s3cret-token_for-tests"
+USER = 777
+
+
+@attrs.define
+class Webhook:
+    url: str
+    client: httpx.AsyncClient
+    fake: TelegramFake
+
+    async def post(self, body: bytes | dict[str, object], secret: str | None = SECRET) -> int:
+        headers = {"content-type": "application/json"}
+        if secret is not None:
+            headers[SECRET_HEADER] = secret
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        response = await self.client.post(self.url, content=content, headers=headers)
+        return response.status_code
+
+
+@pytest.fixture
+async def webhook(tmp_path: Path, telegram_fake: TelegramFake) -> AsyncIterator[Webhook]:
+    settings = load_settings(
+        {
+            "VOICESCRIBE_DATA_DIR": str(tmp_path),
+            "TELEGRAM_BOT_TOKEN": telegram_fake.token,
+            "TELEGRAM_API_BASE_URL": telegram_fake.api_base_url,
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        }
+    )
+    app = create_webhook_app(build_container(settings), SECRET, max_body_bytes=50_000)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield Webhook(f"http://127.0.0.1:{port}{WEBHOOK_PATH}", client, telegram_fake)
+    server.should_exit = True
+    await asyncio.wait_for(serving, 30)
+
+
+def start_update(fake: TelegramFake, update_id: int) -> dict[str, object]:
+    update = fake.push_text(USER, USER, "/start", update_id=update_id)
+    return update
+
+
+async def test_a_valid_update_is_acknowledged_and_processed_once(webhook: Webhook) -> None:
+    update = start_update(webhook.fake, 1001)
+    assert await webhook.post(update) == 200
+    assert await webhook.post(update) == 200, "a redelivery is acknowledged too"
+    await webhook.fake.wait_for_async(lambda: webhook.fake.sent_messages(USER))
+    await asyncio.sleep(0.3)
+    assert len(webhook.fake.sent_messages(USER)) == 1, "processed once"
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong-secret", SECRET + "x"])
+async def test_a_wrong_or_missing_secret_is_refused_and_nothing_happens(
+    webhook: Webhook, secret: str | None
+) -> None:
+    update = start_update(webhook.fake, 2002)
+    assert await webhook.post(update, secret=secret) == 403
+    assert await webhook.post(update) == 200, "the update was not claimed by the refused call"
+    await webhook.fake.wait_for_async(lambda: webhook.fake.sent_messages(USER))
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"{" + b" " * 60_000 + b"}", 413),
+        (b"not json at all", 400),
+        (b"[1, 2, 3]", 400),
+        (b'{"message": {}}', 400),
+        (b'{"update_id": "7"}', 400),
+        (b'{"update_id": true}', 400),
+        (b"\xff\xfe\x00garbage", 400),
+    ],
+)
+async def test_bad_bodies_get_4xx_and_store_nothing(
+    webhook: Webhook, body: bytes, status: int
+) -> None:
+    assert await webhook.post(body) == status
+    await asyncio.sleep(0.2)
+    assert webhook.fake.sent_messages() == []
+
+
+async def test_an_unknown_update_type_is_acknowledged_and_ignored(webhook: Webhook) -> None:
+    assert await webhook.post({"update_id": 5005, "some_future_kind": {"x": 1}}) == 200
+    await asyncio.sleep(0.2)
+    assert webhook.fake.sent_messages() == []
+
+
+async def test_health(webhook: Webhook) -> None:
+    response = await webhook.client.get(webhook.url.replace(WEBHOOK_PATH, "/healthz"))
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+async def test_telegram_delivers_to_the_registered_webhook(
+    webhook: Webhook, tmp_path: Path
+) -> None:
+    fake = webhook.fake
+    result = await asyncio.to_thread(
+        voicescribe,
+        "set-webhook",
+        webhook.url,
+        data_dir=tmp_path,
+        TELEGRAM_BOT_TOKEN=fake.token,
+        TELEGRAM_API_BASE_URL=fake.api_base_url,
+        TELEGRAM_WEBHOOK_SECRET=SECRET,
+    )
+    assert result.returncode == 0, result.stderr
+    assert fake.webhook is not None and fake.webhook.secret_token == SECRET
+    start_update(fake, 3003)
+    assert await asyncio.to_thread(fake.deliver_webhook) == [200]
+    await fake.wait_for_async(lambda: fake.sent_messages(USER))
+
+
+def test_the_webhook_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
+    result = voicescribe("webhook", data_dir=tmp_path, TELEGRAM_BOT_TOKEN="1:x")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "voicescribe: webhook needs TELEGRAM_WEBHOOK_SECRET"
