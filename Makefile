@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SAMPLES := $(wildcard samples/*.ogg)
 
-.PHONY: venv run test lint typecheck layers unit bench clean
+.PHONY: venv run serve test lint typecheck layers unit bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ venv: $(STAMP)
 
 run: venv
 	@for f in $(SAMPLES); do echo "== $$f"; $(BIN)/voicescribe transcribe "$$f" || exit 1; echo; done
+
+serve: venv
+	$(BIN)/voicescribe serve
 
 test: lint typecheck layers
 	$(BIN)/pytest

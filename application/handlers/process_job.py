@@ -13,7 +13,7 @@ import logging
 
 from application.bus import Outbox
 from application.commands import ProcessJob
-from application.errors import ConcurrentUpdate, DeliveryFailed
+from application.errors import AudioUnreadable, ConcurrentUpdate, DeliveryFailed, FileTooLarge
 from application.failures import is_transient, notice_for
 from application.formatting import FormattingChain
 from application.minutes import MinutesBook
@@ -80,7 +80,10 @@ class ProcessJobHandler:
                     "job %s attempt %d: %s; retrying later", job.job_id, job.attempts, error
                 )
                 raise RetryLater(str(error)) from error
-            log.exception("job %s failed", job.job_id)
+            if isinstance(error, AudioUnreadable | FileTooLarge):
+                log.info("job %s: the user's file is unusable: %s", job.job_id, error)
+            else:
+                log.exception("job %s failed", job.job_id)
             return await self._fail(job, notice_for(error), f"{type(error).__name__}: {error}")
 
     async def _transcribe(self, job: VoiceJob) -> JobReport:
