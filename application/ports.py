@@ -167,3 +167,7 @@ class JobQueue(Protocol):
     async def acknowledge(self, message: QueueMessage) -> None:
         """Delete the message: its job is settled. Raises QueueError."""
         ...
+
+    async def position(self, job_id: str) -> int | None:
+        """1-based place of the job in the queue, or ``None`` when the backend cannot tell."""
+        ...

@@ -36,6 +36,7 @@ class AcceptOutcome:
     job_id: str | None = None
     notice: Notice | None = None
     report: JobReport | None = None
+    queue_position: int | None = None
 
 
 class RetryLater(Exception):

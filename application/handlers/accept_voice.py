@@ -162,7 +162,8 @@ class AcceptVoiceHandler:
             job.fail("queue unavailable", self._clock.now())
             await self._save(job)
             return AcceptOutcome(Acceptance.REJECTED, job.job_id, Notice(NoticeReason.SERVICE_BUSY))
-        return AcceptOutcome(Acceptance.QUEUED, job.job_id)
+        position = await self._queue.position(job.job_id)
+        return AcceptOutcome(Acceptance.QUEUED, job.job_id, queue_position=position)
 
     async def _save(self, job: VoiceJob) -> None:
         await self._jobs.save(job)

@@ -65,7 +65,9 @@ class ProcessJobHandler:
             raise JobMissing(command.job_id)
         if job.status.is_finished:
             return _report(job)
-        if job.attempts >= self._max_attempts:
+        if job.attempts >= self._max_attempts or command.delivery_count > self._max_attempts + 2:
+            # A poison message: tried enough (or delivered again and again without ever
+            # being claimed). Settle it for good instead of letting it circle forever.
             return await self._fail(job, Notice(NoticeReason.SERVICE_BUSY), "attempts exhausted")
         job.start(self._clock.now())
         try:

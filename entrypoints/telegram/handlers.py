@@ -114,7 +114,8 @@ class BotHandlers:
         if outcome.acceptance is Acceptance.REJECTED and outcome.notice is not None:
             await _edit(status, describe(outcome.notice, lang))
         elif outcome.acceptance is Acceptance.QUEUED:
-            await _edit(status, progress_text(Progress(Stage.QUEUED), lang))
+            queued = Progress(Stage.QUEUED, queue_position=outcome.queue_position)
+            await _edit(status, progress_text(queued, lang))
         elif outcome.acceptance is Acceptance.DUPLICATE:
             await _delete(status)
 

@@ -107,6 +107,10 @@ class MnsJobQueue:
 
         await self._call("DeleteMessage", delete)
 
+    async def position(self, job_id: str) -> int | None:
+        """MNS does not say where a message stands in the queue."""
+        return None
+
     async def close(self) -> None:
         """Wait for calls in flight (a long poll: up to its wait), then close connections."""
         self._closed = True

@@ -124,6 +124,10 @@ class InMemoryJobQueue:
     async def acknowledge(self, message: QueueMessage) -> None:
         self.messages.remove(self._find(message))
 
+    async def position(self, job_id: str) -> int | None:
+        ids = [str(m["job_id"]) for m in self.messages]
+        return ids.index(job_id) + 1 if job_id in ids else None
+
     def _find(self, message: QueueMessage) -> dict[str, object]:
         for row in self.messages:
             if row["receipt"] == message.receipt:

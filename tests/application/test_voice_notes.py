@@ -199,3 +199,22 @@ async def test_uncharged_jobs_touch_no_account(world: World, duration: float) ->
     await world.app.bus.handle(evolve(command, charge=False))
     assert world.accounts.rows == {}
     assert world.jobs.rows["tg:a"].reserved_minutes == 0
+
+
+async def test_a_message_delivered_too_often_is_settled_as_failed(world: World) -> None:
+    from application.commands import ProcessJob
+
+    world.files.files["a"] = FakeAudio(90.0)
+    await world.app.bus.handle(voice("a", 90.0))
+    report = await world.app.bus.handle(ProcessJob("tg:a", delivery_count=9))
+    assert report.status is JobStatus.FAILED
+    assert world.recognizer.calls == 0
+    assert (balance(world), world.accounts.rows[USER].reserved) == (15, 0)
+
+
+async def test_a_queued_job_reports_its_place_in_the_queue(world: World) -> None:
+    for name in ("a", "b"):
+        world.files.files[name] = FakeAudio(90.0)
+    await world.app.bus.handle(voice("a", 90.0))
+    outcome = await world.app.bus.handle(voice("b", 90.0))
+    assert outcome.queue_position == 2
