@@ -1,0 +1,65 @@
+"""One contract for every SpeechRecognizer: fed audio converted the way it asks for, it
+returns the words; fed audio it cannot take, it fails only as RecognitionFailed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import ExitStack
+
+import pytest
+
+from application.errors import RecognitionFailed
+from application.ports import SpeechRecognizer
+from domain.policies import AudioEncoding, AudioProfile, select_profile
+from infrastructure.audio import PyAvConverter
+from infrastructure.dashscope import DashScopeRecognizer
+from infrastructure.retrying import RetryPolicy
+from infrastructure.whisper import WhisperRecognizer
+from tests.fakes.dashscope_server import FakeDashScope
+from tests.media_clips import SAMPLES
+from tests.word_error_rate import word_error_rate
+
+EXPECTED = (SAMPLES / "en-weather.txt").read_text()
+
+
+def whisper(stack: ExitStack, tmp_path) -> SpeechRecognizer:  # type: ignore[no-untyped-def]
+    return WhisperRecognizer(models_dir=tmp_path / "models")
+
+
+def dashscope(stack: ExitStack, tmp_path) -> SpeechRecognizer:  # type: ignore[no-untyped-def]
+    fake = stack.enter_context(FakeDashScope(transcript=lambda request: EXPECTED))
+    return DashScopeRecognizer(fake.api_key, fake.base_url, retry=RetryPolicy(attempts=1))
+
+
+@pytest.fixture(
+    params=[pytest.param(whisper, marks=pytest.mark.slow), dashscope], ids=["whisper", "dashscope"]
+)
+async def recognizer(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[SpeechRecognizer]:  # type: ignore[no-untyped-def]
+    with ExitStack() as stack:
+        adapter = request.param(stack, tmp_path)
+        yield adapter
+        if isinstance(adapter, DashScopeRecognizer):
+            await adapter.close()
+
+
+async def test_recognizes_audio_converted_as_it_asks(recognizer: SpeechRecognizer) -> None:
+    voice_note = (SAMPLES / "en-weather.ogg").read_bytes()
+    profile = select_profile(9.6, recognizer.encoding)
+    audio = await PyAvConverter().convert(voice_note, profile)
+
+    heard = await recognizer.recognize(audio, profile, "en")
+
+    assert word_error_rate(EXPECTED, heard.text) <= 0.25
+    assert recognizer.max_chunk_seconds is None or recognizer.max_chunk_seconds >= 60
+
+
+async def test_audio_it_cannot_take_fails_as_recognition_failed(
+    recognizer: SpeechRecognizer,
+) -> None:
+    wrong = (
+        AudioProfile(AudioEncoding.PCM_S16LE, 44_100, None)
+        if recognizer.encoding is AudioEncoding.PCM_S16LE
+        else AudioProfile(AudioEncoding.PCM_S16LE, 16_000, None)
+    )
+    with pytest.raises(RecognitionFailed):
+        await recognizer.recognize(b"\x00\x01" * 8000, wrong, None)
