@@ -14,12 +14,20 @@ import attrs
 from application.bus import MessageBus, Outbox
 from application.commands import (
     AcceptVoiceNote,
+    ApproveCheckout,
+    BuyMinutes,
+    CompletePayment,
+    FlushStuckJobs,
+    GrantMinutes,
     ProcessJob,
+    RefundPayment,
     SetRecognitionLanguage,
     ToggleSetting,
 )
 from application.formatting import FormattingChain
 from application.handlers.accept_voice import AcceptVoiceHandler
+from application.handlers.admin import Reports, StuckJobFlush
+from application.handlers.billing import Billing
 from application.handlers.process_job import ProcessJobHandler
 from application.handlers.settings import UserSettings
 from application.minutes import MinutesBook
@@ -31,12 +39,15 @@ from application.ports import (
     JobQueue,
     JobRepository,
     Messenger,
+    PaymentRepository,
     SettingsRepository,
     SpeechRecognizer,
+    StarsGateway,
     TextFormatter,
 )
 from application.queue_consumer import QueueConsumer
 from application.recognition import ChunkedRecognition
+from domain.catalogue import DEFAULT_PACKAGES, Package
 from domain.events import Event
 from domain.policies import TranscriptionPolicy
 
@@ -56,6 +67,8 @@ class Ports:
     messenger: Messenger
     clock: Clock
     settings: SettingsRepository
+    payments: PaymentRepository
+    stars: StarsGateway
 
 
 @attrs.frozen
@@ -65,6 +78,9 @@ class Tuning:
     trial_minutes: int = 15
     max_attempts: int = 3
     queue_visibility_seconds: float = 120.0
+    packages: Sequence[Package] = DEFAULT_PACKAGES
+    low_balance_minutes: int = 5
+    retry_inline_through_queue: bool = True
 
 
 @attrs.frozen
@@ -73,6 +89,8 @@ class Application:
     consumer: QueueConsumer
     minutes: MinutesBook
     settings: UserSettings
+    billing: Billing
+    reports: Reports
 
 
 async def log_event(event: Event) -> None:
@@ -115,8 +133,31 @@ def bootstrap(ports: Ports, tuning: Tuning) -> Application:
         outbox=outbox,
         clock=ports.clock,
         policy=tuning.policy,
+        low_balance_minutes=tuning.low_balance_minutes,
+        retry_inline_through_queue=tuning.retry_inline_through_queue,
     )
     settings = UserSettings(ports.settings)
+    billing = Billing(
+        packages=tuning.packages,
+        minutes=minutes,
+        payments=ports.payments,
+        gateway=ports.stars,
+        clock=ports.clock,
+    )
+    flush = StuckJobFlush(
+        jobs=ports.jobs,
+        minutes=minutes,
+        messenger=ports.messenger,
+        outbox=outbox,
+        clock=ports.clock,
+    )
+    reports = Reports(
+        jobs=ports.jobs,
+        accounts=ports.accounts,
+        payments=ports.payments,
+        minutes=minutes,
+        clock=ports.clock,
+    )
     bus = MessageBus(
         outbox,
         command_handlers={
@@ -124,8 +165,21 @@ def bootstrap(ports: Ports, tuning: Tuning) -> Application:
             ProcessJob: process,
             ToggleSetting: settings.toggle,
             SetRecognitionLanguage: settings.set_language,
+            BuyMinutes: billing.buy,
+            ApproveCheckout: billing.approve,
+            CompletePayment: billing.complete,
+            GrantMinutes: billing.grant,
+            RefundPayment: billing.refund,
+            FlushStuckJobs: flush,
         },
         event_handlers={Event: [log_event]},
     )
     consumer = QueueConsumer(ports.queue, bus, tuning.queue_visibility_seconds)
-    return Application(bus=bus, consumer=consumer, minutes=minutes, settings=settings)
+    return Application(
+        bus=bus,
+        consumer=consumer,
+        minutes=minutes,
+        settings=settings,
+        billing=billing,
+        reports=reports,
+    )

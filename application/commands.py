@@ -60,3 +60,52 @@ class SetRecognitionLanguage(Command):
 
     user_id: int
     language: str | None
+
+
+@attrs.frozen
+class BuyMinutes(Command):
+    user_id: int
+    chat_id: int
+    package_id: str
+    language_code: str | None = None
+
+
+@attrs.frozen
+class ApproveCheckout(Command):
+    """Telegram's pre-checkout query: answer within 10 s whether the payment may proceed."""
+
+    buyer_id: int
+    payload: str
+    currency: str
+    total_amount: int
+
+
+@attrs.frozen
+class CompletePayment(Command):
+    """Telegram's ``successful_payment``; ``charge_id`` is its idempotency key."""
+
+    buyer_id: int
+    charge_id: str
+    payload: str
+    currency: str
+    total_amount: int
+
+
+@attrs.frozen
+class GrantMinutes(Command):
+    """The owner's ``/credit``."""
+
+    user_id: int
+    minutes: int
+
+
+@attrs.frozen
+class RefundPayment(Command):
+    charge_id: str
+
+
+@attrs.frozen
+class FlushStuckJobs(Command):
+    """Fail jobs unfinished for longer than ``older_than_seconds``, releasing their minutes."""
+
+    older_than_seconds: float

@@ -60,3 +60,7 @@ class QueueError(PortError):
 
 class EmptyAudio(AudioUnreadable):
     """The file has no bytes at all."""
+
+
+class PaymentRefused(PortError):
+    """The payment provider would not do what was asked (e.g. refund an unknown charge)."""

@@ -48,6 +48,9 @@ class MinutesBook:
             return result
         raise StorageError(f"account {user_id} is too busy to update", transient=True)
 
+    async def account(self, user_id: int) -> MinutesAccount | None:
+        return await self._accounts.get(user_id)
+
     async def balance_of(self, user_id: int) -> int:
         """Minutes available now; a user never seen has their trial waiting."""
         account = await self._accounts.get(user_id)

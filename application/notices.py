@@ -21,6 +21,7 @@ class NoticeReason(StrEnum):
     FILE_UNAVAILABLE = "file_unavailable"
     SERVICE_BUSY = "service_busy"
     INTERNAL = "internal"
+    LOW_BALANCE = "low_balance"
 
 
 @attrs.frozen
@@ -38,12 +39,13 @@ _EN = {
     NoticeReason.TOO_LONG: "This recording is too long: the limit is {limit_minutes} minutes.",
     NoticeReason.EMPTY: "This file is empty.",
     NoticeReason.INSUFFICIENT_MINUTES: (
-        "Not enough minutes: this recording needs {needed}, your balance is {balance}."
+        "Not enough minutes: this recording needs {needed}, your balance is {balance}. /buy_minutes"
     ),
     NoticeReason.FILE_TOO_LARGE: "This file is too large to download (limit {limit_mb} MB).",
     NoticeReason.FILE_UNAVAILABLE: "The file could not be fetched. Please send it again.",
     NoticeReason.SERVICE_BUSY: "The service is busy right now. Please try again in a minute.",
     NoticeReason.INTERNAL: "Something went wrong on our side. Your minutes were not charged.",
+    NoticeReason.LOW_BALANCE: "Heads-up: {balance} minutes left. /buy_minutes to top up.",
 }
 
 _RU = {
@@ -52,12 +54,13 @@ _RU = {
     NoticeReason.TOO_LONG: "Запись слишком длинная: предел {limit_minutes} мин.",
     NoticeReason.EMPTY: "Файл пустой.",
     NoticeReason.INSUFFICIENT_MINUTES: (
-        "Недостаточно минут: нужно {needed}, на балансе {balance}."
+        "Недостаточно минут: нужно {needed}, на балансе {balance}. /buy_minutes"
     ),
     NoticeReason.FILE_TOO_LARGE: "Файл слишком большой для загрузки (предел {limit_mb} МБ).",
     NoticeReason.FILE_UNAVAILABLE: "Не удалось получить файл. Пожалуйста, отправьте его ещё раз.",
     NoticeReason.SERVICE_BUSY: "Сервис сейчас занят. Попробуйте ещё раз через минуту.",
     NoticeReason.INTERNAL: "Что-то пошло не так на нашей стороне. Минуты не списаны.",
+    NoticeReason.LOW_BALANCE: "Осталось {balance} мин. Пополнить: /buy_minutes",
 }
 
 

@@ -129,6 +129,58 @@ class JobRepository(Protocol):
         ``style`` (see ``UserStyle.same_result_as``): the transcript cache."""
         ...
 
+    async def list_unfinished(self, updated_before: float, limit: int) -> Sequence[VoiceJob]:
+        """Jobs not yet finished whose last change is older than ``updated_before``,
+        oldest first: the candidates of a stuck-job flush."""
+        ...
+
+    async def list_since(self, created_since: float, limit: int) -> Sequence[VoiceJob]:
+        """Jobs created at or after ``created_since``, newest first (statistics, export)."""
+        ...
+
+
+@attrs.frozen
+class PaymentRecord:
+    """One Telegram Stars payment, as received; ``refunded_at`` once it was refunded."""
+
+    charge_id: str
+    user_id: int
+    package_id: str
+    stars: int
+    minutes: int
+    paid_at: float
+    refunded_at: float | None = None
+
+
+class PaymentRepository(Protocol):
+    async def add(self, payment: PaymentRecord) -> bool:
+        """Store a payment; ``False`` (nothing written) when its charge id is stored."""
+        ...
+
+    async def get(self, charge_id: str) -> PaymentRecord | None: ...
+
+    async def mark_refunded(self, charge_id: str, refunded_at: float) -> None:
+        """Raises StorageError if the payment is not stored."""
+        ...
+
+    async def list_since(self, paid_since: float, limit: int) -> Sequence[PaymentRecord]:
+        """Payments made at or after ``paid_since``, newest first."""
+        ...
+
+
+class StarsGateway(Protocol):
+    """Telegram's side of a Stars payment: the invoice, and the refund."""
+
+    async def send_invoice(
+        self, chat_id: int, title: str, description: str, payload: str, stars: int
+    ) -> None:
+        """Raises DeliveryFailed."""
+        ...
+
+    async def refund(self, user_id: int, charge_id: str) -> None:
+        """Return the stars to the user. Raises PaymentRefused."""
+        ...
+
 
 class SettingsRepository(Protocol):
     async def get(self, user_id: int) -> UserStyle | None: ...
@@ -146,6 +198,10 @@ class ProcessedUpdates(Protocol):
 
 class AccountRepository(Protocol):
     async def get(self, user_id: int) -> MinutesAccount | None: ...
+
+    async def list_all(self, limit: int) -> Sequence[MinutesAccount]:
+        """Every account, up to ``limit`` (statistics, export)."""
+        ...
 
     async def save(self, account: MinutesAccount) -> None:
         """Insert (version 0) or update with a version check, then bump ``account.version``.

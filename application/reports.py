@@ -20,6 +20,7 @@ class JobReport:
     formatter: str | None = None
     notice: Notice | None = None
     timings: dict[str, float] = attrs.field(factory=dict)
+    error: str | None = None
 
 
 class Acceptance(StrEnum):

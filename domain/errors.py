@@ -26,3 +26,7 @@ class UnknownReservation(DomainError):
 
 class DuplicateReservation(DomainError):
     """A reservation id was used twice."""
+
+
+class UnknownPayment(DomainError):
+    """A refund named a charge the account never received, or one already refunded."""

@@ -80,3 +80,18 @@ class MinutesCredited(Event):
     user_id: int
     minutes: int
     reason: str
+
+
+@attrs.frozen
+class MinutesPurchased(Event):
+    user_id: int
+    charge_id: str
+    package_id: str
+    minutes: int
+
+
+@attrs.frozen
+class MinutesRefunded(Event):
+    user_id: int
+    charge_id: str
+    minutes: int

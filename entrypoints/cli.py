@@ -50,8 +50,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # A local command speaks in one line per problem; servers keep an operator's log.
+    quiet = args.command in ("transcribe", "config", "setup", "set-webhook")
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=logging.INFO if args.verbose else (logging.CRITICAL if quiet else logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
@@ -67,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         container.messenger.override(providers.Singleton(ConsoleMessenger, verbose=args.verbose))
         # The CLI has no webhook to keep responsive: every file is processed at once.
         container.config.sync_threshold_seconds.from_value(settings.value("MAX_AUDIO_SECONDS"))
+        container.config.retry_inline_through_queue.from_value(False)
         return run(
             container,
             lambda: transcribe_files(container, args.files, args.language, args.json),

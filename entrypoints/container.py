@@ -10,6 +10,7 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from application.bootstrap import Ports, Tuning, bootstrap
+from domain.catalogue import parse_packages
 from domain.policies import TranscriptionPolicy
 from entrypoints import builders
 from entrypoints.closing import Closing
@@ -18,10 +19,12 @@ from infrastructure.audio import PyAvConverter
 from infrastructure.console_messenger import ConsoleMessenger
 from infrastructure.local_files import LocalFileSource
 from infrastructure.local_formatter import ParagraphFormatter
+from infrastructure.no_payments import NoPayments
 from infrastructure.sqlite import (
     SqliteAccountRepository,
     SqliteJobQueue,
     SqliteJobRepository,
+    SqlitePaymentRepository,
     SqliteProcessedUpdates,
     SqliteSettingsRepository,
 )
@@ -29,10 +32,11 @@ from infrastructure.system_clock import SystemClock
 from infrastructure.tablestore import (
     TablestoreAccountRepository,
     TablestoreJobRepository,
+    TablestorePaymentRepository,
     TablestoreProcessedUpdates,
     TablestoreSettingsRepository,
 )
-from infrastructure.telegram import TelegramFileSource, TelegramMessenger
+from infrastructure.telegram import TelegramFileSource, TelegramMessenger, TelegramStarsGateway
 from infrastructure.whisper import WhisperRecognizer
 
 
@@ -86,6 +90,11 @@ class Container(containers.DeclarativeContainer):
         config.storage_backend,
         sqlite=providers.Singleton(SqliteProcessedUpdates, sqlite),
         tablestore=providers.Singleton(TablestoreProcessedUpdates, tablestore),
+    )
+    payments = providers.Selector(
+        config.storage_backend,
+        sqlite=providers.Singleton(SqlitePaymentRepository, sqlite),
+        tablestore=providers.Singleton(TablestorePaymentRepository, tablestore),
     )
     converter = providers.Singleton(PyAvConverter)
     recognizer = providers.Selector(
@@ -148,6 +157,11 @@ class Container(containers.DeclarativeContainer):
         console=providers.Singleton(ConsoleMessenger),
         telegram=providers.Singleton(TelegramMessenger, telegram_bot),
     )
+    stars = providers.Selector(
+        config.channel,
+        console=providers.Singleton(NoPayments),
+        telegram=providers.Singleton(TelegramStarsGateway, telegram_bot),
+    )
 
     policy = providers.Singleton(
         TranscriptionPolicy,
@@ -163,6 +177,9 @@ class Container(containers.DeclarativeContainer):
         asr_concurrency=config.asr_concurrency,
         trial_minutes=config.trial_minutes,
         queue_visibility_seconds=config.queue_visibility_seconds,
+        packages=providers.Callable(parse_packages, config.star_packages),
+        low_balance_minutes=config.low_balance_minutes,
+        retry_inline_through_queue=config.retry_inline_through_queue,
     )
     ports = providers.Singleton(
         Ports,
@@ -177,6 +194,8 @@ class Container(containers.DeclarativeContainer):
         messenger=messenger,
         clock=clock,
         settings=settings,
+        payments=payments,
+        stars=stars,
     )
     application = providers.Singleton(bootstrap, ports, tuning)
 
@@ -193,6 +212,7 @@ def config_from(settings: Settings) -> dict[str, object]:
     tree: dict[str, object] = {name.lower(): value for name, value in values.items()}
     tree["data_dir"] = str(settings.data_dir)
     tree["channel"] = "console"  # the bot's entrypoints switch it to "telegram"
+    tree["retry_inline_through_queue"] = True  # the CLI, with no worker, turns it off
     # Gemini backs qwen up whenever a Google key is configured.
     tree["gemini_fallback"] = "on" if settings.text["GOOGLE_API_KEY"] else "off"
     return tree

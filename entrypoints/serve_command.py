@@ -18,7 +18,9 @@ from telegram.ext import ApplicationBuilder
 
 from domain.rate_limit import RateLimit
 from entrypoints.container import Container
+from entrypoints.telegram.admin import AdminHandlers
 from entrypoints.telegram.handlers import BotHandlers
+from entrypoints.telegram.payments import PaymentHandlers
 from entrypoints.worker_loop import run_workers
 
 log = logging.getLogger(__name__)
@@ -31,8 +33,12 @@ def build_bot(container: Container, *, polling: bool) -> PtbApplication:  # type
     if not polling:
         builder = builder.updater(None)
     ptb = builder.build()
+    app = container.application()
     per_minute = int(container.config.rate_limit_per_minute())
-    BotHandlers(container.application(), RateLimit(per_minute, 60.0), time.time).register(ptb)
+    # Order matters: in one handler group the first match wins, and payments come first.
+    PaymentHandlers(app).register(ptb)
+    AdminHandlers(app, int(container.config.owner_id())).register(ptb)
+    BotHandlers(app, RateLimit(per_minute, 60.0), time.time).register(ptb)
     return ptb
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import attrs
 
+from domain.catalogue import parse_packages
+
 BACKENDS = {
     "WHISPER_BACKEND": ("local", "qwen-asr"),
     "FORMATTER_BACKEND": ("local", "qwen", "gemini"),
@@ -70,6 +72,7 @@ TEXT_DEFAULTS = {
     "WHISPER_MODEL": "base",
     "MNS_QUEUE": "voicescribe-jobs",
     "TELEGRAM_API_BASE_URL": "https://api.telegram.org",
+    "STAR_PACKAGES": "10:5:3,50:35,200:119,1000:549,3000:1399,8888:4444",
 }
 SECRETS = (
     "DASHSCOPE_API_KEY",
@@ -93,6 +96,7 @@ NUMBERS: dict[str, tuple[type, float, float]] = {
     "OWNER_ID": (int, 0, 0),
     "RATE_LIMIT_PER_MINUTE": (int, 10, 1),
     "WORKER_CONCURRENCY": (int, 2, 1),
+    "LOW_BALANCE_MINUTES": (int, 5, 0),
 }
 
 
@@ -145,6 +149,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     required = set(PROFILE_REQUIRES.get(profile, ()))
     for choice in backends.items():
         required.update(BACKEND_REQUIRES.get(choice, ()))
+    try:
+        parse_packages(text["STAR_PACKAGES"])
+    except ValueError as error:
+        problems.append(f"STAR_PACKAGES: {error}")
     missing = sorted(name for name in required if not text.get(name))
     if missing:
         problems.append("missing environment variables: " + ", ".join(missing))

@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from application.commands import AcceptVoiceNote
-from application.notices import describe
+from application.notices import NoticeReason, describe
 from application.reports import AcceptOutcome
 from domain.jobs import AudioSource, JobStatus, MediaKind, UserStyle
 from entrypoints.container import Container
@@ -91,6 +91,10 @@ def _why_not(outcome: AcceptOutcome, messenger: Any) -> str:
     notice = outcome.notice or messenger.notices.get(outcome.job_id or "")
     if notice is None:
         return f"no transcript ({outcome.acceptance})"
+    error = outcome.report.error if outcome.report is not None else None
+    if notice.reason in (NoticeReason.INTERNAL, NoticeReason.SERVICE_BUSY) and error:
+        # The operator, unlike a Telegram user, needs the cause: a key, a quota, an outage.
+        return "failed: " + error.split(": ", 1)[-1]
     return describe(notice, "en").rstrip(".").lower().replace("this recording", "the recording")
 
 

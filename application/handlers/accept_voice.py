@@ -15,6 +15,7 @@ from application.bus import Outbox
 from application.commands import AcceptVoiceNote, ProcessJob
 from application.errors import (
     AudioUnreadable,
+    DeliveryFailed,
     EmptyAudio,
     FileTooLarge,
     FileUnavailable,
@@ -32,7 +33,8 @@ from application.ports import (
     JobRepository,
     Messenger,
 )
-from application.reports import Acceptance, AcceptOutcome, JobReport
+from application.reports import Acceptance, AcceptOutcome, JobReport, RetryLater
+from domain.catalogue import low_balance_crossed
 from domain.errors import InsufficientMinutes
 from domain.events import VoiceAccepted
 from domain.jobs import VoiceJob
@@ -56,6 +58,8 @@ class AcceptVoiceHandler:
         outbox: Outbox,
         clock: Clock,
         policy: TranscriptionPolicy,
+        low_balance_minutes: int = 5,
+        retry_inline_through_queue: bool = True,
     ) -> None:
         self._jobs = jobs
         self._queue = queue
@@ -67,6 +71,8 @@ class AcceptVoiceHandler:
         self._outbox = outbox
         self._clock = clock
         self._policy = policy
+        self._low_balance_minutes = low_balance_minutes
+        self._retry_inline_through_queue = retry_inline_through_queue
 
     async def __call__(self, command: AcceptVoiceNote) -> AcceptOutcome:
         if await self._jobs.get(command.request_id) is not None:
@@ -93,9 +99,22 @@ class AcceptVoiceHandler:
         job.events.append(VoiceAccepted(job.job_id, job.user_id, duration, job.reserved_minutes))
         self._outbox.collect(job)
         if processing_mode(duration, self._policy.sync_threshold_seconds) is ProcessingMode.INLINE:
+            return await self._process_now(job)
+        job.queue(self._clock.now())
+        await self._save(job)
+        return await self._put_on_queue(job)
+
+    async def _process_now(self, job: VoiceJob) -> AcceptOutcome:
+        try:
             report = await self._process(ProcessJob(job.job_id))
-            return AcceptOutcome(Acceptance.PROCESSED, job.job_id, report.notice, report)
-        return await self._enqueue(job)
+        except RetryLater:
+            if not self._retry_inline_through_queue:
+                report = await self._process.give_up(job.job_id)
+                return AcceptOutcome(Acceptance.PROCESSED, job.job_id, report.notice, report)
+            # A provider hiccup: the worker tries again from the queue, the user waits.
+            stored = await self._jobs.get(job.job_id)
+            return await self._put_on_queue(stored or job)
+        return AcceptOutcome(Acceptance.PROCESSED, job.job_id, report.notice, report)
 
     async def _answer_from_cache(self, command: AcceptVoiceNote, cached: VoiceJob) -> AcceptOutcome:
         """The same file with the same settings: the stored text at once, free of charge."""
@@ -134,11 +153,13 @@ class AcceptVoiceHandler:
         )
 
     async def _reserve(self, job: VoiceJob) -> AcceptOutcome | None:
-        def reserve(account: MinutesAccount) -> None:
+        def reserve(account: MinutesAccount) -> tuple[int, int]:
+            before = account.balance
             account.reserve(job.reservation_id, job.reserved_minutes)
+            return before, account.balance
 
         try:
-            await self._minutes.change(job.user_id, reserve)
+            before, after = await self._minutes.change(job.user_id, reserve)
         except InsufficientMinutes as refusal:
             job.fail("insufficient minutes", self._clock.now())
             await self._save(job)
@@ -148,11 +169,15 @@ class AcceptVoiceHandler:
                 balance_minutes=refusal.balance,
             )
             return AcceptOutcome(Acceptance.REJECTED, job.job_id, notice)
+        if low_balance_crossed(before, after, self._low_balance_minutes):
+            low = Notice(NoticeReason.LOW_BALANCE, balance_minutes=after)
+            try:
+                await self._messenger.notify(job, low)
+            except DeliveryFailed:
+                log.info("low-balance notice for job %s not delivered", job.job_id)
         return None
 
-    async def _enqueue(self, job: VoiceJob) -> AcceptOutcome:
-        job.queue(self._clock.now())
-        await self._save(job)
+    async def _put_on_queue(self, job: VoiceJob) -> AcceptOutcome:
         try:
             await self._queue.enqueue(job.job_id)
         except QueueError:

@@ -88,6 +88,15 @@ class ProcessJobHandler:
                 log.exception("job %s failed", job.job_id)
             return await self._fail(job, notice_for(error), f"{type(error).__name__}: {error}")
 
+    async def give_up(self, job_id: str) -> JobReport:
+        """Fail an unfinished job for good (no retry will come), releasing its minutes."""
+        job = await self._jobs.get(job_id)
+        if job is None:
+            raise JobMissing(job_id)
+        if job.status.is_finished:
+            return _report(job)
+        return await self._fail(job, Notice(NoticeReason.SERVICE_BUSY), "gave up after a retry")
+
     async def _transcribe(self, job: VoiceJob) -> JobReport:
         watch = Stopwatch(self._clock)
         await self._progress(job, Progress(Stage.CONVERTING))
@@ -162,4 +171,5 @@ def _report(
         formatter=formatter,
         notice=notice,
         timings=dict(timings or {}),
+        error=job.error,
     )

@@ -7,6 +7,7 @@ keyboard go to the settings use cases. Nothing here decides anything the domain 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 import attrs
@@ -47,6 +48,7 @@ COMMANDS = ("start", "help", "balance", "settings", "language", "code", "yo", "o
 COMMAND_MENU = {
     "help": "what the bot does",
     "balance": "minutes left",
+    "buy_minutes": "buy minutes with Telegram Stars",
     "settings": "all settings",
     "language": "recognition language",
     "code": "toggle <code> formatting",
@@ -75,7 +77,7 @@ class BotHandlers:
     @staticmethod
     async def publish_commands(ptb: PtbApplication) -> None:  # type: ignore[type-arg]
         """The menu of commands Telegram shows (best effort: the bot works without it)."""
-        commands = [BotCommand(name, COMMAND_MENU[name]) for name in COMMANDS[1:]]
+        commands = [BotCommand(name, description) for name, description in COMMAND_MENU.items()]
         try:
             await ptb.bot.set_my_commands(commands)
         except TelegramError as error:
@@ -130,9 +132,25 @@ class BotHandlers:
 
     async def on_balance(self, update: Update, context: Context) -> None:
         user = update.effective_user
-        if user is not None:
-            balance = await self._app.minutes.balance_of(user.id)
-            await self._reply(update, "balance", balance=balance)
+        if user is None:
+            return
+        report = await self._app.reports.balance(user.id)
+        lines = [
+            text(
+                "balance_report",
+                user.language_code,
+                balance=report.balance,
+                used=report.used_this_month,
+            )
+        ]
+        lines += [
+            f"• {time.strftime('%d.%m %H:%M', time.gmtime(j.created_at))} "
+            f"{j.duration_seconds:.0f}s — {j.status.value}"
+            for j in report.recent_jobs
+        ]
+        message = update.effective_message
+        if message is not None:
+            await message.reply_text("\n".join(lines))
 
     async def on_settings(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user

@@ -56,6 +56,41 @@ _TEXTS = {
     "language": ("Language: {state}", "Язык: {state}"),
     "saved": ("Saved.", "Сохранено."),
     "unknown_command": ("I don't know that command. /help", "Не знаю такой команды. /help"),
+    "balance_report": (
+        "Minutes left: {balance}. Used this month: {used}.",
+        "Осталось минут: {balance}. Израсходовано в этом месяце: {used}.",
+    ),
+    "choose_package": (
+        "Choose a package (paid in Telegram Stars):",
+        "Выберите пакет (оплата в Telegram Stars):",
+    ),
+    "package": ("{minutes} min — {stars} ⭐", "{minutes} мин — {stars} ⭐"),
+    "paid": (
+        "Thank you! {minutes} minutes added. Balance: {balance}.",
+        "Спасибо! Добавлено {minutes} мин. Баланс: {balance}.",
+    ),
+    "invoice_sent": ("Invoice sent.", "Счёт отправлен."),
+    "unknown_package": (
+        "This package is no longer offered. /buy_minutes",
+        "Этого пакета больше нет. /buy_minutes",
+    ),
+    "limit_reached": (
+        "You have bought this package the maximum number of times.",
+        "Этот пакет уже куплен максимальное число раз.",
+    ),
+    "bad_payload": (
+        "This invoice is not valid any more. Please use /buy_minutes again.",
+        "Этот счёт больше недействителен. Используйте /buy_minutes ещё раз.",
+    ),
+    "wrong_currency": ("Please pay in Telegram Stars.", "Оплата только в Telegram Stars."),
+    "wrong_price": (
+        "The price has changed. Please use /buy_minutes again.",
+        "Цена изменилась. Используйте /buy_minutes ещё раз.",
+    ),
+    "wrong_buyer": (
+        "This invoice was made for another user.",
+        "Этот счёт выставлен другому пользователю.",
+    ),
 }
 
 

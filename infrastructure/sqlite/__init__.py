@@ -1,4 +1,5 @@
-"""The embedded default persistence: jobs, minutes accounts and the job queue in one SQLite file.
+"""The embedded default persistence: jobs, minutes accounts, payments and the job queue in one
+SQLite file.
 
 Standard library only, so the bot runs with no cloud account; the webhook process and the
 worker process may open the same file, and correctness rests on SQL transactions.
@@ -7,6 +8,7 @@ worker process may open the same file, and correctness rests on SQL transactions
 from infrastructure.sqlite.accounts import SqliteAccountRepository
 from infrastructure.sqlite.database import SqliteDatabase
 from infrastructure.sqlite.jobs import SqliteJobRepository
+from infrastructure.sqlite.payments import SqlitePaymentRepository
 from infrastructure.sqlite.queue import SqliteJobQueue
 from infrastructure.sqlite.settings import SqliteSettingsRepository
 from infrastructure.sqlite.updates import SqliteProcessedUpdates
@@ -16,6 +18,7 @@ __all__ = [
     "SqliteDatabase",
     "SqliteJobQueue",
     "SqliteJobRepository",
+    "SqlitePaymentRepository",
     "SqliteProcessedUpdates",
     "SqliteSettingsRepository",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from os import PathLike
@@ -26,6 +27,7 @@ T = TypeVar("T")
 
 # Another connection holds the lock longer than busy_timeout: worth trying again later.
 _BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+_WAL_RETRY_SECONDS = 0.01
 
 
 class SqliteDatabase:
@@ -89,7 +91,7 @@ class SqliteDatabase:
         try:
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            _use_wal(conn, self._busy_timeout_ms / 1000)
             conn.execute("PRAGMA synchronous = NORMAL")
             _in_transaction(conn, migrate, "BEGIN IMMEDIATE")
         except BaseException:
@@ -119,10 +121,31 @@ def _in_transaction(
     return result
 
 
-def _storage_error(path: Path, exc: sqlite3.Error) -> StorageError:
+def _use_wal(conn: sqlite3.Connection, timeout_seconds: float) -> None:
+    """Switch the file to WAL, waiting while another connection holds it.
+
+    SQLite answers "database is locked" at once, without its busy handler, when the mode
+    change meets another connection opening or migrating the same fresh file (the webhook
+    and the worker starting together), so the wait is done here, up to the busy timeout.
+    """
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(_WAL_RETRY_SECONDS)
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)
     text = str(exc).lower()
-    busy = (code is not None and code & 0xFF in _BUSY_CODES) or any(
+    return (code is not None and code & 0xFF in _BUSY_CODES) or any(
         word in text for word in ("locked", "busy")
     )
-    return StorageError(f"sqlite {path}: {exc}", transient=busy)
+
+
+def _storage_error(path: Path, exc: sqlite3.Error) -> StorageError:
+    return StorageError(f"sqlite {path}: {exc}", transient=_is_busy(exc))

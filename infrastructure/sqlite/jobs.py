@@ -38,6 +38,7 @@ _COLUMNS = (
     "error",
     "version",
 )
+_UNFINISHED = tuple(status.value for status in JobStatus if not status.is_finished)
 _STORED = (*_COLUMNS, "file_unique_id")  # the last one is derived, for the transcript cache
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM jobs"
 _INSERT = (
@@ -106,6 +107,28 @@ class SqliteJobRepository:
             return conn.execute(
                 f"{_SELECT} WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
                 (user_id, limit),
+            ).fetchall()
+
+        return [_from_row(row) for row in await self._db.read(select)]
+
+    async def list_unfinished(self, updated_before: float, limit: int) -> Sequence[VoiceJob]:
+        """The unfinished statuses are named (not ``NOT IN`` the finished ones) so the
+        ``jobs_by_status`` index serves the lookup; ties keep insertion order."""
+
+        def select(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+            return conn.execute(
+                f"{_SELECT} WHERE status IN ({', '.join('?' * len(_UNFINISHED))}) "
+                "AND updated_at < ? ORDER BY updated_at, rowid LIMIT ?",
+                (*_UNFINISHED, updated_before, max(limit, 0)),
+            ).fetchall()
+
+        return [_from_row(row) for row in await self._db.read(select)]
+
+    async def list_since(self, created_since: float, limit: int) -> Sequence[VoiceJob]:
+        def select(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+            return conn.execute(
+                f"{_SELECT} WHERE created_at >= ? ORDER BY created_at DESC, rowid LIMIT ?",
+                (created_since, max(limit, 0)),
             ).fetchall()
 
         return [_from_row(row) for row in await self._db.read(select)]

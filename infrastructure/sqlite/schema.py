@@ -81,6 +81,40 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX IF NOT EXISTS processed_updates_by_age ON processed_updates (seen_at)",
     ),
+    (
+        # Payments: the account keeps where its minutes came from (trial, purchased, granted,
+        # refunded) and which charges it credited or refunded, so a charge is credited once
+        # in the same atomic write as the minutes. ``credited`` stays as a column (dropping
+        # it would rebuild the table) and is rewritten with the computed total on each save,
+        # for people reading the file; it is never read back. Rows written before this step
+        # cannot tell trial from bought minutes (there were no releases with payments), so
+        # their whole ``credited`` moves to ``granted``, which keeps the ledger's invariant
+        # ``balance + reserved + spent == credited``.
+        "ALTER TABLE accounts ADD COLUMN trial INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE accounts ADD COLUMN purchased INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE accounts ADD COLUMN granted INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE accounts ADD COLUMN refunded INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE accounts ADD COLUMN payments TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE accounts ADD COLUMN refunds TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE accounts ADD COLUMN purchases TEXT NOT NULL DEFAULT '{}'",
+        "UPDATE accounts SET granted = credited",
+        # The record of every Stars payment, for statistics, export and refunds.
+        """
+        CREATE TABLE IF NOT EXISTS payments (
+            charge_id TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL,
+            package_id TEXT NOT NULL,
+            stars INTEGER NOT NULL,
+            minutes INTEGER NOT NULL,
+            paid_at REAL NOT NULL,
+            refunded_at REAL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS payments_by_time ON payments (paid_at)",
+        # The stuck-job flush (unfinished, oldest change first) and the listing by age.
+        "CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, updated_at)",
+        "CREATE INDEX IF NOT EXISTS jobs_by_creation ON jobs (created_at)",
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)

@@ -1,6 +1,6 @@
 # ruff: noqa: E402  (the SDK loggers are quieted before the SDK is imported)
-"""The cloud persistence: jobs, minutes accounts, settings and processed updates in Alibaba
-Cloud Tablestore (OTS).
+"""The cloud persistence: jobs, minutes accounts, payments, settings and processed updates in
+Alibaba Cloud Tablestore (OTS).
 
 Usage: one ``TablestoreConnection`` per process, shared by all the repositories; run
 ``create_tables(connection)`` once (``voicescribe setup``), and ``await connection.close()``
@@ -18,6 +18,7 @@ from infrastructure.tablestore.accounts import TablestoreAccountRepository
 from infrastructure.tablestore.connection import DEFAULT_RETRY, TableNames, TablestoreConnection
 from infrastructure.tablestore.errors import ConditionFailed, TablestoreError
 from infrastructure.tablestore.jobs import TablestoreJobRepository
+from infrastructure.tablestore.payments import TablestorePaymentRepository
 from infrastructure.tablestore.schema import JOB_TTL_SECONDS, create_tables
 from infrastructure.tablestore.settings import (
     TablestoreProcessedUpdates,
@@ -33,6 +34,7 @@ __all__ = [
     "TablestoreConnection",
     "TablestoreError",
     "TablestoreJobRepository",
+    "TablestorePaymentRepository",
     "TablestoreProcessedUpdates",
     "TablestoreSettingsRepository",
     "create_tables",

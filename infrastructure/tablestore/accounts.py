@@ -5,21 +5,28 @@ its concurrent uploads could overspend. The first save of an account (version 0)
 PutRow with ``EXPECT_NOT_EXIST``; every later save is an UpdateRow that runs only if the
 stored ``version`` equals the version that was read. A failed condition is
 ``ConcurrentUpdate``, and ``MinutesBook`` re-reads and tries again, so concurrent
-reservations can never spend the same minutes twice. Reservations are stored as JSON.
+reservations can never spend the same minutes twice, and a charge recorded in the account's
+``payments`` is credited once. The maps (reservations, payments, refunds, purchases) are
+stored as JSON. ``credited`` is written as the computed total for people browsing the
+table and read back only from rows of the release before payments, which had nothing else:
+there it becomes ``granted``, as the SQLite migration does (pre-release data).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from tablestore import Condition, Row, RowExistenceExpectation
+from tablestore import Condition, Row, RowExistenceExpectation  # type: ignore[import-untyped]
 
 from application.errors import ConcurrentUpdate, StorageError
 from domain.ledger import MinutesAccount
 from infrastructure.tablestore.connection import TablestoreConnection
 from infrastructure.tablestore.errors import ConditionFailed
 from infrastructure.tablestore.jobs import version_is
+from infrastructure.tablestore.scan import scan
+from infrastructure.tablestore.schema import USER_KEY
 
 
 class TablestoreAccountRepository:
@@ -34,6 +41,11 @@ class TablestoreAccountRepository:
             idempotent=True,
         )
         return None if row is None else _account(user_id, row.attribute_columns)
+
+    async def list_all(self, limit: int) -> Sequence[MinutesAccount]:
+        """Up to ``limit`` accounts in user id order: a forward scan (see scan.py)."""
+        rows = await scan(self._db, self._table, [name for name, _ in USER_KEY], limit)
+        return [_account(dict(row.primary_key)["user_id"], row.attribute_columns) for row in rows]
 
     async def save(self, account: MinutesAccount) -> None:
         user_id, version = account.user_id, account.version
@@ -65,13 +77,16 @@ def _key(user_id: int) -> list[tuple[str, Any]]:
     return [("user_id", user_id)]
 
 
+_COUNTS = ("balance", "spent", "trial", "purchased", "granted", "refunded")
+_MAPS = ("reservations", "payments", "refunds", "purchases")  # str -> int, as JSON objects
+
+
 def _columns(account: MinutesAccount, version: int) -> list[tuple[str, Any]]:
     return [
-        ("balance", account.balance),
-        ("reservations", json.dumps(account.reservations, sort_keys=True)),
-        ("spent", account.spent),
-        ("credited", account.credited),
+        *((name, getattr(account, name)) for name in _COUNTS),
+        *((name, json.dumps(getattr(account, name), sort_keys=True)) for name in _MAPS),
         ("trial_granted", account.trial_granted),
+        ("credited", account.credited),
         ("version", version),
     ]
 
@@ -82,13 +97,23 @@ def _account(user_id: int, attributes: list[Any]) -> MinutesAccount:
         return MinutesAccount(
             user_id=user_id,
             balance=cells["balance"],
-            reservations={str(k): int(v) for k, v in json.loads(cells["reservations"]).items()},
+            reservations=_counts_by_key(cells["reservations"]),
             spent=cells["spent"],
-            credited=cells["credited"],
+            trial=cells.get("trial", 0),
+            purchased=cells.get("purchased", 0),
+            granted=cells["granted"] if "granted" in cells else cells["credited"],
+            refunded=cells.get("refunded", 0),
             trial_granted=bool(cells["trial_granted"]),
+            payments=_counts_by_key(cells.get("payments", "{}")),
+            refunds=_counts_by_key(cells.get("refunds", "{}")),
+            purchases=_counts_by_key(cells.get("purchases", "{}")),
             version=cells["version"],
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise StorageError(
             f"account row {user_id} cannot be read: {error!r}", transient=False
         ) from error
+
+
+def _counts_by_key(document: str) -> dict[str, int]:
+    return {str(key): int(value) for key, value in json.loads(document).items()}

@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import attrs
-from tablestore import NoRetryPolicy, OTSClient, OTSClientError
+from tablestore import NoRetryPolicy, OTSClient, OTSClientError  # type: ignore[import-untyped]
 
 from application.errors import StorageError
 from infrastructure.retrying import RetryPolicy, with_retries
@@ -44,6 +44,7 @@ class TableNames:
     accounts: str
     settings: str
     processed_updates: str
+    payments: str
 
     @classmethod
     def with_prefix(cls, prefix: str) -> TableNames:

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from tablestore import (
+from tablestore import (  # type: ignore[import-untyped]
     INF_MAX,
     INF_MIN,
     ComparatorType,
@@ -30,6 +30,8 @@ from domain.jobs import JobStatus, UserStyle, VoiceJob
 from infrastructure.tablestore import job_rows
 from infrastructure.tablestore.connection import TablestoreConnection
 from infrastructure.tablestore.errors import ConditionFailed
+from infrastructure.tablestore.scan import scan
+from infrastructure.tablestore.schema import JOBS_KEY
 
 _NEW = Condition(RowExistenceExpectation.EXPECT_NOT_EXIST)
 _ANY = Condition(RowExistenceExpectation.IGNORE)
@@ -103,6 +105,21 @@ class TablestoreJobRepository:
         rows = await self._newest(self._jobs, ("user_id", user_id), limit)
         return [job_rows.from_row(row.primary_key, row.attribute_columns) for row in rows]
 
+    async def list_unfinished(self, updated_before: float, limit: int) -> Sequence[VoiceJob]:
+        """A scan of every job row (scan.py: its cost grows with the table, which the TTL
+        bounds to 7 days of jobs), filtered and ordered here: for the stuck-job flush."""
+        stuck = [
+            job
+            for job in await self._all()
+            if not job.status.is_finished and job.updated_at < updated_before
+        ]
+        return sorted(stuck, key=lambda job: job.updated_at)[: max(limit, 0)]
+
+    async def list_since(self, created_since: float, limit: int) -> Sequence[VoiceJob]:
+        """A scan of every job row like ``list_unfinished``: for statistics and export."""
+        recent = [job for job in await self._all() if job.created_at >= created_since]
+        return sorted(recent, key=lambda job: job.created_at, reverse=True)[: max(limit, 0)]
+
     async def find_transcript(self, file_unique_id: str, style: UserStyle) -> VoiceJob | None:
         """Among the newest jobs of this file (``job_files``), the delivered one updated
         last whose text reads the same with ``style``."""
@@ -118,6 +135,10 @@ class TablestoreJobRepository:
             and job.style.same_result_as(style)
         ]
         return max(done, key=lambda job: job.updated_at, default=None)
+
+    async def _all(self) -> list[VoiceJob]:
+        rows = await scan(self._db, self._jobs, [name for name, _ in JOBS_KEY])
+        return [job_rows.from_row(row.primary_key, row.attribute_columns) for row in rows]
 
     async def _job_at(self, job_id: str, user_id: int, created: int) -> VoiceJob | None:
         row = await self._get_row(self._jobs, job_rows.job_key(job_id, user_id, created))

@@ -16,19 +16,23 @@ Why this exists: Tablestore has no migrations, only tables with a fixed primary 
 * ``<prefix>accounts``, PK ``(user_id INTEGER)``: one row per minutes account.
 * ``<prefix>settings``, PK ``(user_id INTEGER)``: the user's ``UserStyle`` as JSON.
 * ``<prefix>processed_updates``, PK ``(update_key STRING)``: Telegram updates already taken.
+* ``<prefix>payments``, PK ``(charge_id STRING)``: one row per Telegram Stars payment, the
+  record kept for statistics, export and refunds (the account row is what credits a
+  charge once). Listed by time with a scan (scan.py): payments are few.
 
 Jobs, job keys and job files expire after ``job_ttl_seconds`` (7 days, as in the
-reference); processed updates after 2 days (Telegram stops redelivering after one). TTL
-counts per cell from its last write: every save rewrites all of a job's cells, so a job row
-never expires in part, and its key row (written once) keeps it readable by id for 7 days
-after it was added. An existing table with another primary key is an error, not silently
-used. Right after CreateTable the service may answer ``OTSTableNotReady`` for a short
-while; that error is retried (see errors.py).
+reference); processed updates after 2 days (Telegram stops redelivering after one);
+accounts, settings and payments never. TTL counts per cell from its last write: every
+save rewrites all of a job's cells, so a job row never expires in part, and its key row
+(written once) keeps it readable by id for 7 days after it was added. An existing table
+with another primary key is an error, not silently used. Right after CreateTable the
+service may answer ``OTSTableNotReady`` for a short while; that error is retried (see
+errors.py).
 """
 
 from __future__ import annotations
 
-from tablestore import CapacityUnit, ReservedThroughput, TableMeta, TableOptions
+from tablestore import CapacityUnit, ReservedThroughput, TableMeta, TableOptions  # type: ignore[import-untyped]
 
 from application.errors import StorageError
 from infrastructure.tablestore.connection import TablestoreConnection
@@ -42,6 +46,7 @@ JOB_KEYS_KEY = [("job_id", "STRING")]
 JOB_FILES_KEY = [("file_unique_id", "STRING"), ("created_us", "INTEGER"), ("job_id", "STRING")]
 USER_KEY = [("user_id", "INTEGER")]
 UPDATES_KEY = [("update_key", "STRING")]
+PAYMENTS_KEY = [("charge_id", "STRING")]
 
 
 async def create_tables(
@@ -57,6 +62,7 @@ async def create_tables(
         (names.accounts, USER_KEY, NO_TTL),
         (names.settings, USER_KEY, NO_TTL),
         (names.processed_updates, UPDATES_KEY, UPDATE_TTL_SECONDS),
+        (names.payments, PAYMENTS_KEY, NO_TTL),
     ]
     created = []
     for name, key, ttl in wanted:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from tablestore import Condition, Row, RowExistenceExpectation
+from tablestore import Condition, Row, RowExistenceExpectation  # type: ignore[import-untyped]
 
 from application.errors import StorageError
 from domain.jobs import UserStyle

@@ -16,8 +16,10 @@ from tests.application.in_memory import (
     InMemoryAccountRepository,
     InMemoryJobQueue,
     InMemoryJobRepository,
+    InMemoryPaymentRepository,
     InMemorySettingsRepository,
     RecordingMessenger,
+    RecordingStarsGateway,
 )
 
 
@@ -34,6 +36,8 @@ class World:
     local: FakeFormatter
     messenger: RecordingMessenger
     settings: InMemorySettingsRepository
+    payments: InMemoryPaymentRepository
+    stars: RecordingStarsGateway
     app: Application
 
     @classmethod
@@ -52,6 +56,8 @@ class World:
             "local": FakeFormatter("local"),
             "messenger": RecordingMessenger(),
             "settings": InMemorySettingsRepository(),
+            "payments": InMemoryPaymentRepository(),
+            "stars": RecordingStarsGateway(),
         }
         ports = Ports(
             jobs=parts["jobs"],
@@ -65,6 +71,8 @@ class World:
             messenger=parts["messenger"],
             clock=clock,
             settings=parts["settings"],
+            payments=parts["payments"],
+            stars=parts["stars"],
         )
         settings = {"policy": TranscriptionPolicy(format_word_threshold=5), **tuning}
         return cls(**parts, app=bootstrap(ports, Tuning(**settings)))  # type: ignore[arg-type]

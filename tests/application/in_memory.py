@@ -14,10 +14,12 @@ from application.errors import (
     ConcurrentUpdate,
     FileUnavailable,
     FormattingFailed,
+    PaymentRefused,
     QueueError,
+    StorageError,
 )
 from application.notices import Notice
-from application.ports import ProbedAudio, QueueMessage, Recognition
+from application.ports import PaymentRecord, ProbedAudio, QueueMessage, Recognition
 from application.progress import Progress
 from domain.jobs import AudioSource, JobStatus, UserStyle, VoiceJob
 from domain.ledger import MinutesAccount
@@ -65,6 +67,18 @@ class InMemoryJobRepository:
         mine = [j for j in self.rows.values() if j.user_id == user_id]
         return sorted(mine, key=lambda j: j.created_at, reverse=True)[:limit]
 
+    async def list_unfinished(self, updated_before: float, limit: int) -> Sequence[VoiceJob]:
+        stuck = [
+            _stored(j)
+            for j in self.rows.values()
+            if not j.status.is_finished and j.updated_at < updated_before
+        ]
+        return sorted(stuck, key=lambda j: j.updated_at)[:limit]
+
+    async def list_since(self, created_since: float, limit: int) -> Sequence[VoiceJob]:
+        recent = [_stored(j) for j in self.rows.values() if j.created_at >= created_since]
+        return sorted(recent, key=lambda j: j.created_at, reverse=True)[:limit]
+
     async def find_transcript(self, file_unique_id: str, style: UserStyle) -> VoiceJob | None:
         done = [
             job
@@ -91,6 +105,9 @@ class InMemoryAccountRepository:
             raise ConcurrentUpdate(str(account.user_id))
         account.version += 1
         self.rows[account.user_id] = _stored(account)
+
+    async def list_all(self, limit: int) -> Sequence[MinutesAccount]:
+        return [_stored(a) for a in list(self.rows.values())[:limit]]
 
 
 class InMemoryJobQueue:
@@ -270,3 +287,43 @@ class InMemoryProcessedUpdates:
             return False
         self.keys.add(key)
         return True
+
+
+class InMemoryPaymentRepository:
+    def __init__(self) -> None:
+        self.rows: dict[str, PaymentRecord] = {}
+
+    async def add(self, payment: PaymentRecord) -> bool:
+        if payment.charge_id in self.rows:
+            return False
+        self.rows[payment.charge_id] = payment
+        return True
+
+    async def get(self, charge_id: str) -> PaymentRecord | None:
+        return self.rows.get(charge_id)
+
+    async def mark_refunded(self, charge_id: str, refunded_at: float) -> None:
+        if charge_id not in self.rows:
+            raise StorageError(f"payment {charge_id} is not stored")
+        self.rows[charge_id] = attrs.evolve(self.rows[charge_id], refunded_at=refunded_at)
+
+    async def list_since(self, paid_since: float, limit: int) -> Sequence[PaymentRecord]:
+        recent = [p for p in self.rows.values() if p.paid_at >= paid_since]
+        return sorted(recent, key=lambda p: p.paid_at, reverse=True)[:limit]
+
+
+class RecordingStarsGateway:
+    def __init__(self) -> None:
+        self.invoices: list[tuple[int, str, int]] = []
+        self.refunded: list[tuple[int, str]] = []
+        self.refuse = False
+
+    async def send_invoice(
+        self, chat_id: int, title: str, description: str, payload: str, stars: int
+    ) -> None:
+        self.invoices.append((chat_id, payload, stars))
+
+    async def refund(self, user_id: int, charge_id: str) -> None:
+        if self.refuse:
+            raise PaymentRefused("CHARGE_ID_INVALID")
+        self.refunded.append((user_id, charge_id))

@@ -3,8 +3,10 @@ and Tablestore (the real SDK against its wire-level fake).
 
 Why: the use cases are tested against the in-memory repositories and run against the
 others; this keeps all three honest about what the handlers rely on: a stored record reads
-back equal, an id is added once, a stale save is refused with ``ConcurrentUpdate``, each
-save bumps the version, and a user's jobs list newest first.
+back equal (an account with every ledger field), an id is added once, a stale save is
+refused with ``ConcurrentUpdate``, each save bumps the version, a user's jobs list newest
+first, and the owner's listings (every account, stuck jobs oldest first, recent jobs newest
+first) filter and order alike.
 """
 
 from __future__ import annotations
@@ -202,7 +204,7 @@ async def test_an_account_is_opened_then_updated_with_version_bumps(subject: Sub
 
 
 async def test_a_stale_account_save_is_refused(subject: Subject) -> None:
-    await subject.accounts.save(MinutesAccount(7, balance=10, credited=10))
+    await subject.accounts.save(MinutesAccount(7, balance=10, granted=10))
     first, second = await subject.accounts.get(7), await subject.accounts.get(7)
     assert first is not None and second is not None
     first.reserve("a", 6)
@@ -216,8 +218,117 @@ async def test_a_stale_account_save_is_refused(subject: Subject) -> None:
 
 
 async def test_opening_an_account_twice_is_refused(subject: Subject) -> None:
-    await subject.accounts.save(MinutesAccount(7, balance=5, credited=5))
+    await subject.accounts.save(MinutesAccount(7, balance=5, granted=5))
     with pytest.raises(ConcurrentUpdate):
-        await subject.accounts.save(MinutesAccount(7, balance=99, credited=99))
+        await subject.accounts.save(MinutesAccount(7, balance=99, granted=99))
     stored = await subject.accounts.get(7)
     assert stored is not None and stored.balance == 5
+
+
+T0 = 1_700_000_000.0
+
+
+async def test_an_account_with_every_ledger_field_reads_back_equal(subject: Subject) -> None:
+    account = MinutesAccount(7)
+    account.grant_trial(15)
+    account.purchase("charge-a", "m60", 60)
+    account.purchase("charge-b", "m10", 10)
+    account.purchase("charge-c", "m10", 10)
+    account.credit(5, "apology")
+    account.reserve("job-1", 4)
+    account.reserve("job-2", 6)
+    account.commit("job-2")
+    assert account.refund("charge-b") == 10
+    await subject.accounts.save(account)
+    assert await subject.accounts.get(7) == account
+
+    account.refund("charge-a")
+    account.release("job-1")
+    await subject.accounts.save(account)
+
+    stored = await subject.accounts.get(7)
+    assert stored == account
+    assert stored is not None
+    assert (stored.trial, stored.purchased, stored.granted) == (15, 80, 5)
+    assert stored.payments == {"charge-a": 60, "charge-b": 10, "charge-c": 10}
+    assert stored.refunds == {"charge-b": 10, "charge-a": 60}
+    assert stored.purchases == {"m60": 1, "m10": 2}
+    assert (stored.refunded, stored.spent, stored.reserved, stored.balance) == (70, 6, 0, 24)
+    assert stored.balance + stored.reserved + stored.spent == stored.credited == 30
+
+
+async def test_list_all_returns_every_account_up_to_the_limit(subject: Subject) -> None:
+    assert await subject.accounts.list_all(10) == []
+    for user_id in (3, 5, 9):  # in key order: the backends agree on it
+        account = MinutesAccount(user_id)
+        account.grant_trial(user_id)
+        await subject.accounts.save(account)
+
+    listed = await subject.accounts.list_all(10)
+
+    assert [account.user_id for account in listed] == [3, 5, 9]
+    assert listed[1] == await subject.accounts.get(5)
+    assert [account.user_id for account in await subject.accounts.list_all(2)] == [3, 5]
+    assert await subject.accounts.list_all(0) == []
+
+
+def job_in(status: JobStatus, job_id: str, created: float, updated: float) -> VoiceJob:
+    """A job brought to ``status`` by its legal moves, last changed at ``T0 + updated``."""
+    job = make_job(job_id, user_id=40 + len(job_id), created_at=T0 + created)
+    if status is JobStatus.QUEUED:
+        job.queue(T0 + updated)
+    elif status is not JobStatus.ACCEPTED:
+        job.start(T0 + updated)
+        if status is JobStatus.DELIVERED:
+            job.deliver("text", "en", T0 + updated)
+        elif status is JobStatus.FAILED:
+            job.fail("broken", T0 + updated)
+    assert job.status is status and job.updated_at == T0 + updated
+    return job
+
+
+async def test_list_unfinished_is_stale_unfinished_jobs_oldest_first(subject: Subject) -> None:
+    for job in [
+        job_in(JobStatus.QUEUED, "queued", 10, 150),
+        job_in(JobStatus.DELIVERED, "delivered", 1, 20),
+        job_in(JobStatus.ACCEPTED, "accepted", 100, 100),
+        job_in(JobStatus.FAILED, "failed", 2, 30),
+        job_in(JobStatus.PROCESSING, "processing", 20, 140),
+        job_in(JobStatus.PROCESSING, "at-the-cutoff", 30, 200),
+        job_in(JobStatus.QUEUED, "recent", 40, 250),
+    ]:
+        assert await subject.jobs.add(job)
+
+    stuck = await subject.jobs.list_unfinished(T0 + 200, 10)
+
+    assert [job.job_id for job in stuck] == ["accepted", "processing", "queued"]
+    assert stuck[1] == await subject.jobs.get("processing")
+    assert [job.job_id for job in await subject.jobs.list_unfinished(T0 + 200, 2)] == [
+        "accepted",
+        "processing",
+    ]
+    assert await subject.jobs.list_unfinished(T0 + 100, 10) == []
+    assert await subject.jobs.list_unfinished(T0 + 1000, 0) == []
+
+
+async def test_a_saved_job_leaves_the_unfinished_list(subject: Subject) -> None:
+    await subject.jobs.add(job_in(JobStatus.PROCESSING, "stuck", 0, 10))
+    assert [job.job_id for job in await subject.jobs.list_unfinished(T0 + 50, 5)] == ["stuck"]
+    job = await subject.jobs.get("stuck")
+    assert job is not None
+    job.fail("flushed", T0 + 20)
+    await subject.jobs.save(job)
+    assert await subject.jobs.list_unfinished(T0 + 50, 5) == []
+
+
+async def test_list_since_is_jobs_created_from_then_newest_first(subject: Subject) -> None:
+    for job_id, created in [("b", 30), ("d", 10), ("a", 40), ("too-old", 5), ("c", 20)]:
+        assert await subject.jobs.add(job_in(JobStatus.DELIVERED, job_id, created, created + 1))
+
+    recent = await subject.jobs.list_since(T0 + 10, 10)
+
+    assert [job.job_id for job in recent] == ["a", "b", "c", "d"]
+    assert recent[0] == await subject.jobs.get("a")
+    assert [job.job_id for job in await subject.jobs.list_since(T0 + 10, 2)] == ["a", "b"]
+    assert await subject.jobs.list_since(T0 + 41, 10) == []
+    assert await subject.jobs.list_since(T0, 0) == []

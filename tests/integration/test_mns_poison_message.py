@@ -40,6 +40,8 @@ async def world_on_mns() -> AsyncIterator[tuple[World, MnsFake]]:
             messenger=world.messenger,
             clock=world.clock,
             settings=world.settings,
+            payments=world.payments,
+            stars=world.stars,
         )
         app = bootstrap(ports, Tuning(max_attempts=3, queue_visibility_seconds=VISIBILITY))
         yield attrs.evolve(world, app=app), mns

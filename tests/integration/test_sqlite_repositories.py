@@ -146,9 +146,9 @@ async def test_account_round_trip_and_versions(db: SqliteDatabase) -> None:
 
 async def test_account_conflicts_raise_concurrent_update(open_db: OpenDb) -> None:
     first, second = SqliteAccountRepository(open_db()), SqliteAccountRepository(open_db())
-    await first.save(MinutesAccount(user_id=1, balance=5, credited=5))
+    await first.save(MinutesAccount(user_id=1, balance=5, granted=5))
     with pytest.raises(ConcurrentUpdate):  # both created the account: the second loses
-        await second.save(MinutesAccount(user_id=1, balance=9, credited=9))
+        await second.save(MinutesAccount(user_id=1, balance=9, granted=9))
 
     mine, theirs = await first.get(1), await second.get(1)
     assert mine is not None and theirs is not None and mine.balance == 5

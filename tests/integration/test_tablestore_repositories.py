@@ -271,11 +271,20 @@ async def test_an_unreachable_endpoint_is_transient() -> None:
 
 async def test_create_tables_is_idempotent(fake, connection) -> None:
     prefix = "voicescribe_"
-    roles = ["accounts", "job_files", "job_keys", "jobs", "processed_updates", "settings"]
+    roles = [
+        "accounts",
+        "job_files",
+        "job_keys",
+        "jobs",
+        "payments",
+        "processed_updates",
+        "settings",
+    ]
     assert sorted(fake.store.tables) == [prefix + role for role in roles]
     assert await create_tables(connection) == []
     assert fake.store.tables[f"{prefix}jobs"].time_to_live == 7 * 24 * 3600
     assert fake.store.tables[f"{prefix}accounts"].time_to_live == -1
+    assert fake.store.tables[f"{prefix}payments"].time_to_live == -1
 
 
 async def test_create_tables_refuses_a_table_with_another_key(fake) -> None:

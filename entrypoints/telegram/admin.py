@@ -1,0 +1,137 @@
+"""The owner's commands. Checked on every call: anyone else gets exactly the answer an
+unknown command gets, so the commands' existence is not revealed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from telegram import InputFile, Update
+from telegram.ext import Application as PtbApplication
+from telegram.ext import CommandHandler, ContextTypes
+
+from application.bootstrap import Application
+from application.commands import FlushStuckJobs, GrantMinutes, RefundPayment
+from domain.jobs import VoiceJob
+from entrypoints.telegram.texts import text
+
+Context = ContextTypes.DEFAULT_TYPE
+Handler = Callable[[Update, Context], Awaitable[None]]
+DEFAULT_STUCK_MINUTES = 30
+
+
+class AdminHandlers:
+    def __init__(self, app: Application, owner_id: int) -> None:
+        self._app = app
+        self._owner_id = owner_id
+
+    def register(self, ptb: PtbApplication) -> None:  # type: ignore[type-arg]
+        commands: dict[str, Handler] = {
+            "stat": self.stat,
+            "credit": self.credit,
+            "user": self.user,
+            "jobs": self.jobs,
+            "flush": self.flush,
+            "refund": self.refund,
+            "export": self.export,
+        }
+        for name, handler in commands.items():
+            ptb.add_handler(CommandHandler(name, self._owner_only(handler)))
+
+    def _owner_only(self, handler: Handler) -> Handler:
+        async def guarded(update: Update, context: Context) -> None:
+            user, message = update.effective_user, update.effective_message
+            if message is None:
+                return
+            if user is None or self._owner_id <= 0 or user.id != self._owner_id:
+                language = user.language_code if user is not None else None
+                await message.reply_text(text("unknown_command", language))
+                return
+            await handler(update, context)
+
+        return guarded
+
+    async def stat(self, update: Update, context: Context) -> None:
+        s = await self._app.reports.stats()
+        await _say(
+            update,
+            (
+                f"users: {s.users}\njobs: {s.jobs_today} today, {s.jobs_week} in 7 days\n"
+                f"minutes: {s.minutes_today} today, {s.minutes_week} in 7 days\n"
+                f"failures (7 days): {s.failures_week}\n"
+                f"stars: {s.stars_today} today, {s.stars_week} in 7 days"
+            ),
+        )
+
+    async def credit(self, update: Update, context: Context) -> None:
+        args = context.args or []
+        if len(args) != 2 or not args[0].isdigit() or not args[1].isdigit() or args[1] == "0":
+            await _say(update, "usage: /credit USER_ID MINUTES")
+            return
+        balance = await self._app.bus.handle(GrantMinutes(int(args[0]), int(args[1])))
+        await _say(update, f"credited {args[1]} min to {args[0]}; balance {balance}")
+
+    async def user(self, update: Update, context: Context) -> None:
+        args = context.args or []
+        if len(args) != 1 or not args[0].isdigit():
+            await _say(update, "usage: /user USER_ID")
+            return
+        account, jobs = await self._app.reports.user(int(args[0]))
+        if account is None:
+            await _say(update, f"no account for {args[0]}")
+            return
+        lines = [
+            f"user {account.user_id}: balance {account.balance}, reserved {account.reserved}, "
+            f"spent {account.spent}, purchased {account.purchased}, granted {account.granted}, "
+            f"refunded {account.refunded}",
+            *(_job_line(j) for j in jobs),
+        ]
+        await _say(update, "\n".join(lines))
+
+    async def jobs(self, update: Update, context: Context) -> None:
+        troubled = await self._app.reports.troubled_jobs(DEFAULT_STUCK_MINUTES * 60)
+        await _say(update, "\n".join(_job_line(j) for j in troubled) or "no stuck or failed jobs")
+
+    async def flush(self, update: Update, context: Context) -> None:
+        args = context.args or []
+        minutes = int(args[0]) if args and args[0].isdigit() else DEFAULT_STUCK_MINUTES
+        outcome = await self._app.bus.handle(FlushStuckJobs(older_than_seconds=minutes * 60))
+        await _say(
+            update, f"flushed {outcome.jobs} job(s), released {outcome.minutes_released} min"
+        )
+
+    async def refund(self, update: Update, context: Context) -> None:
+        args = context.args or []
+        if len(args) != 1:
+            await _say(update, "usage: /refund CHARGE_ID")
+            return
+        outcome = await self._app.bus.handle(RefundPayment(args[0]))
+        if outcome.refunded:
+            await _say(update, f"refunded; {outcome.minutes_taken} min taken back")
+        else:
+            await _say(update, f"not refunded: {outcome.reason}")
+
+    async def export(self, update: Update, context: Context) -> None:
+        args = context.args or []
+        table = args[0] if args else ""
+        if table not in ("users", "jobs", "payments"):
+            await _say(update, "usage: /export users|jobs|payments")
+            return
+        content = await self._app.reports.export(table)
+        message = update.effective_message
+        if message is not None:
+            stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+            document = InputFile(content.encode("utf-8"), filename=f"{table}-{stamp}.csv")
+            await message.reply_document(document)
+
+
+def _job_line(job: VoiceJob) -> str:
+    when = time.strftime("%m-%d %H:%M", time.gmtime(job.created_at))
+    error = f" ({job.error})" if job.error else ""
+    return f"{when} {job.job_id} {job.status.value} {job.duration_seconds:.0f}s{error}"
+
+
+async def _say(update: Update, reply: str) -> None:
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(reply[:4000])
