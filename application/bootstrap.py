@@ -81,6 +81,7 @@ class Tuning:
     packages: Sequence[Package] = DEFAULT_PACKAGES
     low_balance_minutes: int = 5
     retry_inline_through_queue: bool = True
+    job_lease_seconds: float = 600.0
 
 
 @attrs.frozen
@@ -121,6 +122,8 @@ def bootstrap(ports: Ports, tuning: Tuning) -> Application:
         outbox=outbox,
         clock=ports.clock,
         max_attempts=tuning.max_attempts,
+        max_audio_seconds=tuning.policy.max_audio_seconds,
+        lease_seconds=tuning.job_lease_seconds,
     )
     accept = AcceptVoiceHandler(
         jobs=ports.jobs,

@@ -11,6 +11,10 @@ class IllegalTransition(DomainError):
     """A job was asked to move to a status it cannot reach from where it is."""
 
 
+class LeaseHeld(DomainError):
+    """Another worker holds the job's claim and its lease has not run out."""
+
+
 class InsufficientMinutes(DomainError):
     """A reservation asked for more minutes than the balance holds."""
 

@@ -52,6 +52,7 @@ class JobFailed(Event):
     job_id: str
     user_id: int
     reason: str
+    caused_by_user: bool = False  # unreadable file, too long, no minutes: nothing to fix
 
 
 @attrs.frozen

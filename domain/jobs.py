@@ -11,7 +11,7 @@ from enum import StrEnum
 
 import attrs
 
-from domain.errors import IllegalTransition
+from domain.errors import IllegalTransition, LeaseHeld
 from domain.events import (
     Event,
     JobFailed,
@@ -101,6 +101,7 @@ class VoiceJob:
     attempts: int = 0
     reply_to_message_id: int | None = None
     status_message_id: int | None = None
+    lease_expires_at: float | None = None
     language: str | None = None
     transcript: str | None = None
     error: str | None = None
@@ -120,18 +121,33 @@ class VoiceJob:
         self.events.append(JobQueued(self.job_id))
         return True
 
-    def start(self, now: float) -> bool:
+    def start(self, now: float, lease_seconds: float = 600.0) -> bool:
         """Claim the job for processing; ``False`` means it is finished and needs nothing.
 
-        A job already in processing may start again: its previous worker died or gave up
-        and the queue handed the message out a second time.
+        The claim is a lease: while another worker's lease runs, the job is theirs
+        (``LeaseHeld``). A job whose lease ran out may start again: its worker died and the
+        queue handed the message out a second time.
         """
         if self.status.is_finished:
             return False
+        if self.holds_lease(now):
+            raise LeaseHeld(f"job {self.job_id} is leased until {self.lease_expires_at}")
         self.attempts += 1
+        self.lease_expires_at = now + lease_seconds
         self._move(JobStatus.PROCESSING, now)
         self.events.append(JobStarted(self.job_id, self.attempts))
         return True
+
+    def holds_lease(self, now: float) -> bool:
+        return (
+            self.status is JobStatus.PROCESSING
+            and self.lease_expires_at is not None
+            and self.lease_expires_at > now
+        )
+
+    def release_lease(self) -> None:
+        """Give the claim back (to be retried from the queue) without finishing the job."""
+        self.lease_expires_at = None
 
     def deliver(self, transcript: str, language: str | None, now: float) -> bool:
         if self.status.is_finished:
@@ -153,12 +169,12 @@ class VoiceJob:
         self.events.append(NoSpeechFound(self.job_id, self.user_id))
         return True
 
-    def fail(self, reason: str, now: float) -> bool:
+    def fail(self, reason: str, now: float, *, caused_by_user: bool = False) -> bool:
         if self.status.is_finished:
             return False
         self.error = reason
         self._move(JobStatus.FAILED, now)
-        self.events.append(JobFailed(self.job_id, self.user_id, reason))
+        self.events.append(JobFailed(self.job_id, self.user_id, reason, caused_by_user))
         return True
 
     def _require(self, expected: JobStatus, *, target: JobStatus) -> None:
@@ -168,3 +184,5 @@ class VoiceJob:
     def _move(self, status: JobStatus, now: float) -> None:
         self.status = status
         self.updated_at = now
+        if status.is_finished:
+            self.lease_expires_at = None

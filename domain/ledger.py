@@ -106,6 +106,18 @@ class MinutesAccount:
         self.reservations[reservation_id] = minutes
         self.events.append(MinutesReserved(self.user_id, reservation_id, minutes))
 
+    def resize(self, reservation_id: str, minutes: int) -> None:
+        """Change a reservation to ``minutes`` (the audio turned out longer or shorter than
+        its sender said); more than the balance allows raises InsufficientMinutes."""
+        _require_positive(minutes)
+        if reservation_id not in self.reservations:
+            raise UnknownReservation(reservation_id)
+        extra = minutes - self.reservations[reservation_id]
+        if extra > self.balance:
+            raise InsufficientMinutes(minutes, self.balance + self.reservations[reservation_id])
+        self.balance -= extra
+        self.reservations[reservation_id] = minutes
+
     def holds(self, reservation_id: str) -> bool:
         return reservation_id in self.reservations
 

@@ -15,18 +15,39 @@ from application.bus import Outbox
 from application.commands import ProcessJob
 from application.errors import AudioUnreadable, ConcurrentUpdate, DeliveryFailed, FileTooLarge
 from application.failures import is_transient, notice_for
-from application.formatting import FormattingChain
+from application.formatting import FormattedText, FormattingChain
 from application.minutes import MinutesBook
 from application.notices import Notice, NoticeReason
-from application.ports import AudioConverter, Clock, FileSource, JobRepository, Messenger
+from application.ports import (
+    AudioConverter,
+    Clock,
+    FileSource,
+    JobRepository,
+    Messenger,
+    Recognition,
+)
 from application.progress import Progress, Stage
 from application.recognition import ChunkedRecognition
 from application.reports import JobReport, RetryLater
 from application.stopwatch import Stopwatch
+from domain.errors import InsufficientMinutes, LeaseHeld
 from domain.jobs import JobStatus, VoiceJob
+from domain.ledger import MinutesAccount
+from domain.policies import price_minutes
 from domain.text import apply_yo_policy
 
 log = logging.getLogger(__name__)
+
+
+USER_CAUSED = frozenset(
+    {
+        NoticeReason.UNREADABLE,
+        NoticeReason.EMPTY,
+        NoticeReason.TOO_LONG,
+        NoticeReason.INSUFFICIENT_MINUTES,
+        NoticeReason.FILE_TOO_LARGE,
+    }
+)
 
 
 class JobMissing(LookupError):
@@ -47,6 +68,8 @@ class ProcessJobHandler:
         outbox: Outbox,
         clock: Clock,
         max_attempts: int = 3,
+        max_audio_seconds: float = 3 * 3600.0,
+        lease_seconds: float = 600.0,
     ) -> None:
         self._jobs = jobs
         self._files = files
@@ -58,6 +81,8 @@ class ProcessJobHandler:
         self._outbox = outbox
         self._clock = clock
         self._max_attempts = max_attempts
+        self._max_audio_seconds = max_audio_seconds
+        self._lease_seconds = lease_seconds
 
     async def __call__(self, command: ProcessJob) -> JobReport:
         job = await self._jobs.get(command.job_id)
@@ -69,11 +94,11 @@ class ProcessJobHandler:
             # A poison message: tried enough (or delivered again and again without ever
             # being claimed). Settle it for good instead of letting it circle forever.
             return await self._fail(job, Notice(NoticeReason.SERVICE_BUSY), "attempts exhausted")
-        job.start(self._clock.now())
         try:
+            job.start(self._clock.now(), self._lease_seconds)
             await self._save(job)
-        except ConcurrentUpdate:
-            raise RetryLater(f"job {job.job_id} was claimed by another worker") from None
+        except (LeaseHeld, ConcurrentUpdate):
+            raise RetryLater(f"job {job.job_id} is being processed by another worker") from None
         try:
             return await self._transcribe(job)
         except Exception as error:
@@ -81,6 +106,8 @@ class ProcessJobHandler:
                 log.warning(
                     "job %s attempt %d: %s; retrying later", job.job_id, job.attempts, error
                 )
+                job.release_lease()
+                await self._save(job)
                 raise RetryLater(str(error)) from error
             if isinstance(error, AudioUnreadable | FileTooLarge):
                 log.info("job %s: the user's file is unusable: %s", job.job_id, error)
@@ -99,11 +126,34 @@ class ProcessJobHandler:
 
     async def _transcribe(self, job: VoiceJob) -> JobReport:
         watch = Stopwatch(self._clock)
-        await self._progress(job, Progress(Stage.CONVERTING))
-        with watch.stage("fetch"):
-            audio = await self._files.fetch(job.source)
-        with watch.stage("probe"):
-            duration = (await self._converter.probe(audio)).duration_seconds
+        formatter = "stored"
+        if job.transcript is None:
+            # Not recognized yet. (A stored transcript means an earlier attempt died between
+            # saving it and delivering it: deliver it now, without paying for ASR again.)
+            await self._progress(job, Progress(Stage.CONVERTING))
+            with watch.stage("fetch"):
+                audio = await self._files.fetch(job.source)
+            with watch.stage("probe"):
+                duration = (await self._converter.probe(audio)).duration_seconds
+            refusal = await self._reprice(job, duration)
+            if refusal is not None:
+                return await self._fail(job, refusal, refusal.reason.value, caused_by_user=True)
+            heard, formatted = await self._recognize_and_format(job, audio, watch)
+            if heard is None or formatted is None:
+                return await self._finish_without_speech(job, watch)
+            job.transcript = apply_yo_policy(formatted.text, job.style.use_yo)
+            job.language, formatter = heard.language, formatted.formatter
+            await self._save(job)
+        with watch.stage("deliver"):
+            await self._messenger.deliver(job, job.transcript)
+        await self._minutes_settle(job, commit=True)
+        job.deliver(job.transcript, job.language, self._clock.now())
+        await self._save(job)
+        return _report(job, timings=watch.timings, formatter=formatter)
+
+    async def _recognize_and_format(
+        self, job: VoiceJob, audio: bytes, watch: Stopwatch
+    ) -> tuple[Recognition | None, FormattedText | None]:
         await self._progress(job, Progress(Stage.RECOGNIZING))
 
         async def chunk_done(done: int, total: int) -> None:
@@ -112,28 +162,52 @@ class ProcessJobHandler:
 
         with watch.stage("recognize"):
             heard = await self._recognition.recognize(
-                audio, duration, job.style.language, chunk_done
+                audio, job.duration_seconds, job.style.language, chunk_done
             )
         if not heard.text:
-            await self._minutes_settle(job, commit=False)
-            job.find_no_speech(self._clock.now())
-            await self._save(job)
-            await self._messenger.notify(job, Notice(NoticeReason.NO_SPEECH))
-            return _report(job, Notice(NoticeReason.NO_SPEECH), watch.timings)
+            return None, None
         await self._progress(job, Progress(Stage.FORMATTING))
         with watch.stage("format"):
             formatted = await self._formatting.format(heard.text, job.style)
-        text = apply_yo_policy(formatted.text, job.style.use_yo)
-        with watch.stage("deliver"):
-            await self._messenger.deliver(job, text)
-        await self._minutes_settle(job, commit=True)
-        job.deliver(text, heard.language, self._clock.now())
-        await self._save(job)
-        return _report(job, timings=watch.timings, formatter=formatted.formatter)
+        return heard, formatted
 
-    async def _fail(self, job: VoiceJob, notice: Notice, reason: str) -> JobReport:
+    async def _finish_without_speech(self, job: VoiceJob, watch: Stopwatch) -> JobReport:
         await self._minutes_settle(job, commit=False)
-        job.fail(reason, self._clock.now())
+        job.find_no_speech(self._clock.now())
+        await self._save(job)
+        await self._messenger.notify(job, Notice(NoticeReason.NO_SPEECH))
+        return _report(job, Notice(NoticeReason.NO_SPEECH), watch.timings)
+
+    async def _reprice(self, job: VoiceJob, duration: float) -> Notice | None:
+        """Trust the measured duration, not the sender's: refuse audio over the limit and
+        resize the reservation to what the audio really costs before anything is charged."""
+        if duration > self._max_audio_seconds:
+            return Notice(NoticeReason.TOO_LONG, limit_seconds=self._max_audio_seconds)
+        job.duration_seconds = duration
+        price = price_minutes(duration)
+        if job.reserved_minutes in (0, price):
+            return None
+
+        def resize(account: MinutesAccount) -> None:
+            account.resize(job.reservation_id, price)
+
+        try:
+            await self._minutes.change(job.user_id, resize)
+        except InsufficientMinutes as refusal:
+            return Notice(
+                NoticeReason.INSUFFICIENT_MINUTES,
+                needed_minutes=price,
+                balance_minutes=refusal.balance,
+            )
+        job.reserved_minutes = price
+        return None
+
+    async def _fail(
+        self, job: VoiceJob, notice: Notice, reason: str, *, caused_by_user: bool = False
+    ) -> JobReport:
+        await self._minutes_settle(job, commit=False)
+        caused_by_user = caused_by_user or notice.reason in USER_CAUSED
+        job.fail(reason, self._clock.now(), caused_by_user=caused_by_user)
         await self._save(job)
         try:
             await self._messenger.notify(job, notice)

@@ -33,6 +33,7 @@ _COLUMNS = (
     "attempts",
     "reply_to_message_id",
     "status_message_id",
+    "lease_expires_at",
     "language",
     "transcript",
     "error",

@@ -115,6 +115,10 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, updated_at)",
         "CREATE INDEX IF NOT EXISTS jobs_by_creation ON jobs (created_at)",
     ),
+    (
+        # The claim on a job in processing: nobody else takes it until this time.
+        "ALTER TABLE jobs ADD COLUMN lease_expires_at REAL",
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)

@@ -19,7 +19,14 @@ import attrs
 from application.errors import StorageError
 from domain.jobs import AudioSource, JobStatus, MediaKind, OutputMode, UserStyle, VoiceJob
 
-OPTIONAL = ("reply_to_message_id", "status_message_id", "language", "transcript", "error")
+OPTIONAL = (
+    "reply_to_message_id",
+    "status_message_id",
+    "lease_expires_at",
+    "language",
+    "transcript",
+    "error",
+)
 Key = list[tuple[str, Any]]
 
 
@@ -50,6 +57,7 @@ def columns(job: VoiceJob) -> dict[str, Any]:
         "attempts": job.attempts,
         "reply_to_message_id": job.reply_to_message_id,
         "status_message_id": job.status_message_id,
+        "lease_expires_at": job.lease_expires_at,
         "language": job.language,
         "transcript": job.transcript,
         "error": job.error,
@@ -80,6 +88,7 @@ def from_row(primary_key: Iterable[tuple[str, Any]], attributes: Iterable[Any]) 
             attempts=cells["attempts"],
             reply_to_message_id=cells.get("reply_to_message_id"),
             status_message_id=cells.get("status_message_id"),
+            lease_expires_at=cells.get("lease_expires_at"),
             language=cells.get("language"),
             transcript=cells.get("transcript"),
             error=cells.get("error"),

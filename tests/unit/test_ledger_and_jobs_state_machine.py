@@ -15,7 +15,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from domain.errors import IllegalTransition, InsufficientMinutes, UnknownReservation
+from domain.errors import IllegalTransition, InsufficientMinutes, LeaseHeld, UnknownReservation
 from domain.jobs import FINISHED_STATUSES, AudioSource, JobStatus, MediaKind, UserStyle, VoiceJob
 from domain.ledger import MinutesAccount
 from domain.policies import price_minutes
@@ -83,6 +83,10 @@ class MinutesAndJobs(RuleBasedStateMachine):
         changed = self._move(job, lambda: job.start(self.clock))
         assert job.attempts == attempts + (1 if changed else 0)
 
+    @rule(seconds=st.sampled_from([1, 300, 700]))
+    def time_passes(self, seconds: int) -> None:
+        self.clock += seconds
+
     @rule(job=jobs)
     def deliver(self, job: VoiceJob) -> None:
         if self._move(job, lambda: job.deliver("text", "en", self.clock)):
@@ -134,8 +138,13 @@ class MinutesAndJobs(RuleBasedStateMachine):
         except IllegalTransition:
             assert job.status is before
             return False
+        except LeaseHeld:
+            assert before is JobStatus.PROCESSING and job.holds_lease(self.clock)
+            return False
         if before in FINISHED_STATUSES:
             assert not changed and job.status is before, "a finished job ignores redelivery"
+        if job.status.is_finished:
+            assert job.lease_expires_at is None, "a finished job holds no claim"
         if changed:
             assert job.status in LEGAL[before]
             assert job.updated_at == self.clock
