@@ -22,14 +22,17 @@ from application.commands import (
     ProcessJob,
     RefundPayment,
     SetRecognitionLanguage,
+    SweepStuckJobs,
     ToggleSetting,
 )
 from application.formatting import FormattingChain
 from application.handlers.accept_voice import AcceptVoiceHandler
 from application.handlers.admin import Reports, StuckJobFlush
+from application.handlers.alerts import OwnerAlerting
 from application.handlers.billing import Billing
 from application.handlers.process_job import ProcessJobHandler
 from application.handlers.settings import UserSettings
+from application.handlers.sweeper import StuckJobSweeper
 from application.minutes import MinutesBook
 from application.ports import (
     AccountRepository,
@@ -39,6 +42,7 @@ from application.ports import (
     JobQueue,
     JobRepository,
     Messenger,
+    OwnerAlerts,
     PaymentRepository,
     SettingsRepository,
     SpeechRecognizer,
@@ -48,8 +52,9 @@ from application.ports import (
 from application.queue_consumer import QueueConsumer
 from application.recognition import ChunkedRecognition
 from domain.catalogue import DEFAULT_PACKAGES, Package
-from domain.events import Event
+from domain.events import Event, JobFailed
 from domain.policies import TranscriptionPolicy
+from domain.rate_limit import RateLimit
 
 log = logging.getLogger("voicescribe.events")
 
@@ -69,6 +74,7 @@ class Ports:
     settings: SettingsRepository
     payments: PaymentRepository
     stars: StarsGateway
+    alerts: OwnerAlerts
 
 
 @attrs.frozen
@@ -82,6 +88,7 @@ class Tuning:
     low_balance_minutes: int = 5
     retry_inline_through_queue: bool = True
     job_lease_seconds: float = 600.0
+    owner_alerts: RateLimit = attrs.Factory(lambda: RateLimit(5, 600.0))
 
 
 @attrs.frozen
@@ -154,6 +161,14 @@ def bootstrap(ports: Ports, tuning: Tuning) -> Application:
         outbox=outbox,
         clock=ports.clock,
     )
+    sweeper = StuckJobSweeper(
+        jobs=ports.jobs,
+        queue=ports.queue,
+        process=process,
+        clock=ports.clock,
+        max_attempts=tuning.max_attempts,
+    )
+    alerting = OwnerAlerting(ports.alerts, ports.clock, tuning.owner_alerts)
     reports = Reports(
         jobs=ports.jobs,
         accounts=ports.accounts,
@@ -174,8 +189,9 @@ def bootstrap(ports: Ports, tuning: Tuning) -> Application:
             GrantMinutes: billing.grant,
             RefundPayment: billing.refund,
             FlushStuckJobs: flush,
+            SweepStuckJobs: sweeper,
         },
-        event_handlers={Event: [log_event]},
+        event_handlers={Event: [log_event], JobFailed: [alerting.on_job_failed]},
     )
     consumer = QueueConsumer(ports.queue, bus, tuning.queue_visibility_seconds)
     return Application(

@@ -109,3 +109,10 @@ class FlushStuckJobs(Command):
     """Fail jobs unfinished for longer than ``older_than_seconds``, releasing their minutes."""
 
     older_than_seconds: float
+
+
+@attrs.frozen
+class SweepStuckJobs(Command):
+    """Requeue or fail jobs untouched for ``older_than_seconds`` with no live claim."""
+
+    older_than_seconds: float

@@ -182,6 +182,12 @@ class StarsGateway(Protocol):
         ...
 
 
+class OwnerAlerts(Protocol):
+    async def alert(self, text: str) -> None:
+        """Best effort: tell the operator something needs a look. Never raises."""
+        ...
+
+
 class SettingsRepository(Protocol):
     async def get(self, user_id: int) -> UserStyle | None: ...
 

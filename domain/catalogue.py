@@ -64,7 +64,7 @@ def parse_payload(payload: str) -> tuple[str, int] | None:
     if len(parts) != 3 or parts[0] != PAYLOAD_VERSION:
         return None
     package_id, user = parts[1], parts[2]
-    if not package_id or not user.isdigit() or len(user) > 20:
+    if not package_id or not (user.isascii() and user.isdigit()) or len(user) > 20:
         return None
     return package_id, int(user)
 

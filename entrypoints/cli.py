@@ -21,6 +21,7 @@ from entrypoints.settings import ConfigurationError, Settings, load_settings
 from entrypoints.setup_command import set_up
 from entrypoints.transcribe_command import transcribe_files
 from entrypoints.webhook_commands import register_webhook, serve_webhook
+from entrypoints.worker_command import run_worker
 from infrastructure.console_messenger import ConsoleMessenger
 
 
@@ -45,6 +46,8 @@ def parser() -> argparse.ArgumentParser:
     set_webhook = commands.add_parser("set-webhook", help="register the webhook URL with Telegram")
     set_webhook.add_argument("url")
     commands.add_parser("setup", help="create tables, queue and the offline model (idempotent)")
+    worker = commands.add_parser("worker", help="take jobs off the queue until SIGTERM")
+    worker.add_argument("--concurrency", type=int, default=None, help="jobs in flight")
     return root
 
 
@@ -74,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             container,
             lambda: transcribe_files(container, args.files, args.language, args.json),
         )
-    if args.command in ("serve", "webhook", "set-webhook"):
+    if args.command in ("serve", "webhook", "set-webhook", "worker"):
         missing = [name for name in _needs(args.command) if not settings.text[name]]
         if missing:
             print(f"voicescribe: {args.command} needs {', '.join(missing)}", file=sys.stderr)
@@ -83,6 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(container, lambda: serve(container))
     if args.command == "webhook":
         return serve_webhook(container, settings, args.host, args.port, args.workers)
+    if args.command == "worker":
+        concurrency = args.concurrency or int(settings.value("WORKER_CONCURRENCY"))
+        return run(container, lambda: run_worker(container, max(1, concurrency)))
     if args.command == "setup":
         return run(container, lambda: set_up(container, settings))
     if args.command == "set-webhook":
@@ -91,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _needs(command: str) -> tuple[str, ...]:
-    if command == "serve":
+    if command in ("serve", "worker"):
         return ("TELEGRAM_BOT_TOKEN",)
     return ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET")
 

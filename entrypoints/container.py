@@ -19,6 +19,7 @@ from infrastructure.audio import PyAvConverter
 from infrastructure.console_messenger import ConsoleMessenger
 from infrastructure.local_files import LocalFileSource
 from infrastructure.local_formatter import ParagraphFormatter
+from infrastructure.log_alerts import LoggedAlerts
 from infrastructure.no_payments import NoPayments
 from infrastructure.sqlite import (
     SqliteAccountRepository,
@@ -37,6 +38,7 @@ from infrastructure.tablestore import (
     TablestoreSettingsRepository,
 )
 from infrastructure.telegram import TelegramFileSource, TelegramMessenger, TelegramStarsGateway
+from infrastructure.telegram.alerts import TelegramOwnerAlerts
 from infrastructure.whisper import WhisperRecognizer
 
 
@@ -157,6 +159,11 @@ class Container(containers.DeclarativeContainer):
         console=providers.Singleton(ConsoleMessenger),
         telegram=providers.Singleton(TelegramMessenger, telegram_bot),
     )
+    alerts = providers.Selector(
+        config.channel,
+        console=providers.Singleton(LoggedAlerts),
+        telegram=providers.Singleton(TelegramOwnerAlerts, telegram_bot, config.owner_id),
+    )
     stars = providers.Selector(
         config.channel,
         console=providers.Singleton(NoPayments),
@@ -180,6 +187,7 @@ class Container(containers.DeclarativeContainer):
         packages=providers.Callable(parse_packages, config.star_packages),
         low_balance_minutes=config.low_balance_minutes,
         retry_inline_through_queue=config.retry_inline_through_queue,
+        job_lease_seconds=config.job_lease_seconds,
     )
     ports = providers.Singleton(
         Ports,
@@ -196,6 +204,7 @@ class Container(containers.DeclarativeContainer):
         settings=settings,
         payments=payments,
         stars=stars,
+        alerts=alerts,
     )
     application = providers.Singleton(bootstrap, ports, tuning)
 

@@ -43,7 +43,7 @@ def build_bot(container: Container, *, polling: bool) -> PtbApplication:  # type
 
 
 async def serve(container: Container, stop: asyncio.Event | None = None) -> int:
-    stop = stop or _stop_on_signals()
+    stop = stop or stop_on_signals()
     ptb = build_bot(container, polling=True)
     app = container.application()
     async with ptb:
@@ -63,7 +63,7 @@ async def serve(container: Container, stop: asyncio.Event | None = None) -> int:
     return 0
 
 
-def _stop_on_signals() -> asyncio.Event:
+def stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

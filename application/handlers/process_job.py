@@ -9,6 +9,7 @@ remain.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from application.bus import Outbox
@@ -101,6 +102,12 @@ class ProcessJobHandler:
             raise RetryLater(f"job {job.job_id} is being processed by another worker") from None
         try:
             return await self._transcribe(job)
+        except asyncio.CancelledError:
+            # Shutting down mid-job: give the claim back so the redelivered message is
+            # taken at once instead of after the lease.
+            job.release_lease()
+            await asyncio.shield(self._save(job))
+            raise
         except Exception as error:
             if is_transient(error) and job.attempts < self._max_attempts:
                 log.warning(

@@ -25,7 +25,7 @@ def audio_source(message: Message) -> AudioSource | None:
         (MediaKind.VIDEO_NOTE, message.video_note),
     )
     for kind, media in candidates:
-        if media is not None:
+        if media is not None and _fetchable(media.file_id, media.file_unique_id):
             return AudioSource(
                 kind=kind,
                 file_id=media.file_id,
@@ -36,7 +36,11 @@ def audio_source(message: Message) -> AudioSource | None:
                 file_name=getattr(media, "file_name", None),
             )
     document = message.document
-    if document is not None and is_audio_or_video(document.mime_type, document.file_name):
+    if (
+        document is not None
+        and _fetchable(document.file_id, document.file_unique_id)
+        and is_audio_or_video(document.mime_type, document.file_name)
+    ):
         return AudioSource(
             kind=MediaKind.DOCUMENT,
             file_id=document.file_id,
@@ -48,11 +52,16 @@ def audio_source(message: Message) -> AudioSource | None:
     return None
 
 
-def is_audio_or_video(mime_type: str | None, file_name: str | None) -> bool:
-    if mime_type and mime_type.split("/", 1)[0] in ("audio", "video"):
+def is_audio_or_video(mime_type: object, file_name: object) -> bool:
+    """By MIME type, else by extension; fields of any other type mean "no"."""
+    if isinstance(mime_type, str) and mime_type.split("/", 1)[0] in ("audio", "video"):
         return True
-    name = (file_name or "").lower()
+    name = file_name.lower() if isinstance(file_name, str) else ""
     return name.endswith(AUDIO_EXTENSIONS + VIDEO_EXTENSIONS)
+
+
+def _fetchable(file_id: object, file_unique_id: object) -> bool:
+    return isinstance(file_id, str) and bool(file_id) and isinstance(file_unique_id, str)
 
 
 def _duration(media: object) -> object:

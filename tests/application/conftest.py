@@ -18,6 +18,7 @@ from tests.application.in_memory import (
     InMemoryJobRepository,
     InMemoryPaymentRepository,
     InMemorySettingsRepository,
+    RecordingAlerts,
     RecordingMessenger,
     RecordingStarsGateway,
 )
@@ -38,6 +39,7 @@ class World:
     settings: InMemorySettingsRepository
     payments: InMemoryPaymentRepository
     stars: RecordingStarsGateway
+    alerts: RecordingAlerts
     app: Application
 
     @classmethod
@@ -58,6 +60,7 @@ class World:
             "settings": InMemorySettingsRepository(),
             "payments": InMemoryPaymentRepository(),
             "stars": RecordingStarsGateway(),
+            "alerts": RecordingAlerts(),
         }
         ports = Ports(
             jobs=parts["jobs"],
@@ -73,6 +76,7 @@ class World:
             settings=parts["settings"],
             payments=parts["payments"],
             stars=parts["stars"],
+            alerts=parts["alerts"],
         )
         settings = {"policy": TranscriptionPolicy(format_word_threshold=5), **tuning}
         return cls(**parts, app=bootstrap(ports, Tuning(**settings)))  # type: ignore[arg-type]

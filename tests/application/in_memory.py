@@ -327,3 +327,11 @@ class RecordingStarsGateway:
         if self.refuse:
             raise PaymentRefused("CHARGE_ID_INVALID")
         self.refunded.append((user_id, charge_id))
+
+
+class RecordingAlerts:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def alert(self, text: str) -> None:
+        self.sent.append(text)

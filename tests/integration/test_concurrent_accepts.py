@@ -39,6 +39,7 @@ def world_on(subject: Subject) -> World:  # noqa: F811
         settings=world.settings,
         payments=world.payments,
         stars=world.stars,
+        alerts=world.alerts,
     )
     # Everything is queued, so the accepts race on the reservation alone.
     tuning = Tuning(policy=TranscriptionPolicy(sync_threshold_seconds=0), trial_minutes=0)

@@ -42,6 +42,7 @@ async def world_on_mns() -> AsyncIterator[tuple[World, MnsFake]]:
             settings=world.settings,
             payments=world.payments,
             stars=world.stars,
+            alerts=world.alerts,
         )
         app = bootstrap(ports, Tuning(max_attempts=3, queue_visibility_seconds=VISIBILITY))
         yield attrs.evolve(world, app=app), mns
