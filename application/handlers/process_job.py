@@ -14,7 +14,13 @@ import logging
 
 from application.bus import Outbox
 from application.commands import ProcessJob
-from application.errors import AudioUnreadable, ConcurrentUpdate, DeliveryFailed, FileTooLarge
+from application.errors import (
+    AudioUnreadable,
+    ConcurrentUpdate,
+    DeliveryFailed,
+    FileTooLarge,
+    StorageError,
+)
 from application.failures import is_transient, notice_for
 from application.formatting import FormattedText, FormattingChain
 from application.minutes import MinutesBook
@@ -90,6 +96,8 @@ class ProcessJobHandler:
         if job is None:
             raise JobMissing(command.job_id)
         if job.status.is_finished:
+            # Settle what an earlier attempt may have left open (idempotent).
+            await self._minutes_settle(job, commit=job.status is JobStatus.DELIVERED)
             return _report(job)
         if job.attempts >= self._max_attempts or command.delivery_count > self._max_attempts + 2:
             # A poison message: tried enough (or delivered again and again without ever
@@ -109,6 +117,11 @@ class ProcessJobHandler:
             await asyncio.shield(self._save(job))
             raise
         except Exception as error:
+            if job.status is JobStatus.DELIVERED:
+                # The text is out: never send it again, never release what it costs. The
+                # redelivered message finds the job finished and settles its minutes.
+                log.warning("job %s delivered; settling later: %s", job.job_id, error)
+                raise RetryLater(f"settle job {job.job_id} later") from error
             if is_transient(error) and job.attempts < self._max_attempts:
                 log.warning(
                     "job %s attempt %d: %s; retrying later", job.job_id, job.attempts, error
@@ -153,10 +166,24 @@ class ProcessJobHandler:
             await self._save(job)
         with watch.stage("deliver"):
             await self._messenger.deliver(job, job.transcript)
-        await self._minutes_settle(job, commit=True)
         job.deliver(job.transcript, job.language, self._clock.now())
-        await self._save(job)
+        await self._save_delivered(job)
+        await self._minutes_settle(job, commit=True)
         return _report(job, timings=watch.timings, formatter=formatter)
+
+    async def _save_delivered(self, job: VoiceJob, attempts: int = 5) -> None:
+        """Record that the text went out, trying hard: until it is recorded, a redelivery
+        would send the text a second time."""
+        for attempt in range(1, attempts + 1):
+            try:
+                await self._save(job)
+                return
+            except ConcurrentUpdate:
+                raise  # someone else settled the job meanwhile: do not overwrite them
+            except StorageError as error:
+                if not error.transient or attempt == attempts:
+                    raise
+                await asyncio.sleep(0.2 * 2**attempt)
 
     async def _recognize_and_format(
         self, job: VoiceJob, audio: bytes, watch: Stopwatch
