@@ -8,7 +8,7 @@ Handlers (Python built-in runtime; ``deploy/s.yaml`` wires them):
   ``voicescribe webhook`` Starlette app (secret, size cap, ``update_id`` claim) in
   process, and the handler returns only once the bot has finished with the update.
 - ``worker_handler(event, context)``: an MNS queue trigger, or a timer trigger that
-  drains the queue (``fc_worker``).
+  sweeps stuck jobs back onto the queue and drains it (``fc_worker``).
 - ``pre_stop(context)``: closes what the instance opened before FC reclaims it.
 
 One event loop per instance. The container's adapters hold connections and the bot's
@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_SECONDS = 60.0  # when the context does not say (a local call)
 WEBHOOK_MARGIN_SECONDS = 3.0  # answer this long before FC's timeout cuts the invocation
 MIN_RESERVE_SECONDS = 30.0
+SETTLE_HOPS = 3  # loop turns given to hand-overs (a queue put waking its getter) before looking
 
 
 class FcRuntime:
@@ -80,7 +81,11 @@ class FcRuntime:
         self._webhook: AsgiApp | None = None
         self._lifespan: AsgiLifespan | None = None
         self._bot_started = False
-        self.run(self._build())
+        try:
+            self.run(self._build())
+        except BaseException:
+            self._stop_loop()
+            raise
 
     def run(self, work: Coroutine[Any, Any, T]) -> T:
         """Run ``work`` on the instance's loop and wait for it (from any thread)."""
@@ -115,10 +120,13 @@ class FcRuntime:
         try:
             self.run(self._close())
         finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
-            if not self._thread.is_alive():
-                self._loop.close()
+            self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        if not self._thread.is_alive():
+            self._loop.close()
 
     async def _close(self) -> None:
         if self._lifespan is not None:
@@ -196,8 +204,9 @@ def webhook_handler(event: bytes | str, context: Any) -> dict[str, object]:
 
 
 def worker_handler(event: bytes | str, context: Any) -> str:
-    """MNS queue trigger or timer trigger: run the delivered jobs, then drain the queue.
-    Raises JobsNotSettled when delivered jobs are left unfinished, so they come again."""
+    """MNS queue trigger or timer trigger: run the delivered jobs (MNS), sweep (timer),
+    then drain the queue. Raises JobsNotSettled when delivered jobs are left unfinished:
+    the failed invocation is what makes EventBridge deliver them again."""
     budget = _time_budget(context)
     deadline = Deadline(budget)
     reserve = max(MIN_RESERVE_SECONDS, budget / 3)
@@ -214,6 +223,7 @@ def worker_handler(event: bytes | str, context: Any) -> str:
             deadline,
             concurrency=concurrency,
             reserve_seconds=reserve,
+            stale_after_seconds=stale_after_seconds(current.settings),
         )
         log.info("worker (%s trigger): %s", parsed.trigger.value, summary.to_json())
         unsettled = summary.unsettled()
@@ -232,7 +242,8 @@ async def finish_started_work(before: set[asyncio.Task[Any]], deadline: Deadline
     bot's answer, without reaching into the app."""
     me = asyncio.current_task()
     while True:
-        await asyncio.sleep(0)  # let a fetcher that was just woken start its task
+        for _ in range(SETTLE_HOPS):  # let a fetcher that was just woken start its task
+            await asyncio.sleep(0)
         running = {t for t in asyncio.all_tasks() if t not in before and t is not me}
         running = {t for t in running if not t.done()}
         if not running:
@@ -241,6 +252,13 @@ async def finish_started_work(before: set[asyncio.Task[Any]], deadline: Deadline
         if remaining <= 0:
             return False
         await asyncio.wait(running, timeout=remaining)
+
+
+def stale_after_seconds(settings: Settings) -> float:
+    """How long a job may sit untouched with no live claim before the timer's sweep takes
+    it back: its lease plus one visibility timeout, as ``voicescribe worker`` does."""
+    numbers = settings.numbers
+    return float(numbers["JOB_LEASE_SECONDS"]) + float(numbers["QUEUE_VISIBILITY_SECONDS"])
 
 
 def _time_budget(context: Any) -> float:

@@ -1,16 +1,17 @@
 """The queue worker as a Function Compute function: what its triggers send, and a time budget.
 
 Why two paths. A timer trigger (``{"triggerTime", "triggerName", "payload"}``) only says
-"now": the worker drains MNS with ``QueueConsumer.consume_one``, which hides a message
-while its job runs and deletes it only once the job is settled. An MNS queue trigger is
-different: EventBridge receives the messages itself, deletes them from the queue and
-hands their bodies to the function (one CloudEvent, or a batch of them in event-streaming
-mode; each ``data.messageBody`` base64-decoded unless the trigger says otherwise). Those
-jobs are no longer in the queue, so the worker runs them directly, and EventBridge's
-delivery takes the queue's place: a job that is not settled when the invocation ends
-(left for a retry, or not started for lack of time) makes the invocation fail, so
-EventBridge delivers the batch again after its back-off; the jobs of the batch that
-were settled are no-ops the second time (a finished job is left alone).
+"now": the worker sweeps (jobs whose claim ran out long ago, e.g. a webhook instance that
+died mid-job, go back on the queue) and drains MNS with ``QueueConsumer.consume_one``,
+which hides a message while its job runs and deletes it only once the job is settled.
+An MNS queue trigger is different: EventBridge receives the messages itself, deletes
+them from the queue and hands their bodies to the function (one CloudEvent, or a batch of
+them in event-streaming mode; each ``data.messageBody`` base64-decoded unless the trigger
+says otherwise). Those jobs are no longer in the queue, so the worker runs them directly,
+and EventBridge's delivery takes the queue's place: a job that is not settled when the
+invocation ends (left for a retry, or not started for lack of time) makes the invocation
+fail, so EventBridge delivers the batch again after its back-off; the jobs of the batch
+that were settled are no-ops the second time (a finished job is left alone).
 
 Never half-done: a job is started only while at least ``reserve_seconds`` remain before
 the function's timeout, and nothing is left running when the invocation returns.
@@ -30,9 +31,10 @@ from typing import Any
 import attrs
 
 from application.bus import MessageBus
-from application.commands import ProcessJob
+from application.commands import ProcessJob, SweepStuckJobs
 from application.errors import PortError
 from application.handlers.process_job import JobMissing
+from application.handlers.sweeper import SweepOutcome
 from application.queue_consumer import QueueConsumer
 from application.reports import RetryLater
 from infrastructure.mns.body import UndecodableBody, decode_job
@@ -73,6 +75,7 @@ class WorkerSummary:
     trigger: Trigger
     delivered: Mapping[str, Outcome]
     drained: int
+    swept: SweepOutcome | None = None
 
     def unsettled(self) -> list[str]:
         done = (Outcome.SETTLED, Outcome.MISSING)
@@ -84,6 +87,7 @@ class WorkerSummary:
                 "trigger": self.trigger.value,
                 "delivered": {job: outcome.value for job, outcome in self.delivered.items()},
                 "drained": self.drained,
+                "swept": attrs.asdict(self.swept) if self.swept else None,
             }
         )
 
@@ -147,13 +151,26 @@ async def run_worker(
     *,
     concurrency: int,
     reserve_seconds: float,
+    stale_after_seconds: float,
 ) -> WorkerSummary:
-    """The delivered jobs first, then whatever waits in the queue."""
+    """The delivered jobs first; on the timer, the sweep; then whatever waits in the queue."""
     delivered = await _process_delivered(
         bus, event.job_ids, deadline, concurrency=concurrency, reserve_seconds=reserve_seconds
     )
+    swept = await _sweep(bus, stale_after_seconds) if event.trigger is Trigger.TIMER else None
     drained = await _drain(consumer, deadline, workers=concurrency, reserve_seconds=reserve_seconds)
-    return WorkerSummary(event.trigger, delivered, drained)
+    return WorkerSummary(event.trigger, delivered, drained, swept)
+
+
+async def _sweep(bus: MessageBus, stale_after_seconds: float) -> SweepOutcome | None:
+    """Jobs no worker holds and nothing touched for ``stale_after_seconds``: requeued (the
+    drain below takes them) or, out of attempts, failed with their minutes released."""
+    try:
+        outcome: SweepOutcome = await bus.handle(SweepStuckJobs(stale_after_seconds))
+    except Exception:
+        log.exception("sweeper failed; the next timer tries again")
+        return None
+    return outcome
 
 
 async def _process_delivered(
