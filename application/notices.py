@@ -36,7 +36,7 @@ class Notice:
 _EN = {
     NoticeReason.NO_SPEECH: "No speech found in this recording.",
     NoticeReason.UNREADABLE: "This file could not be read as audio.",
-    NoticeReason.TOO_LONG: "This recording is too long: the limit is {limit_minutes} minutes.",
+    NoticeReason.TOO_LONG: "This recording is too long: the limit is {limit}.",
     NoticeReason.EMPTY: "This file is empty.",
     NoticeReason.INSUFFICIENT_MINUTES: (
         "Not enough minutes: this recording needs {needed}, your balance is {balance}. /buy_minutes"
@@ -51,7 +51,7 @@ _EN = {
 _RU = {
     NoticeReason.NO_SPEECH: "В этой записи не найдено речи.",
     NoticeReason.UNREADABLE: "Не удалось прочитать этот файл как аудио.",
-    NoticeReason.TOO_LONG: "Запись слишком длинная: предел {limit_minutes} мин.",
+    NoticeReason.TOO_LONG: "Запись слишком длинная: предел {limit}.",
     NoticeReason.EMPTY: "Файл пустой.",
     NoticeReason.INSUFFICIENT_MINUTES: (
         "Недостаточно минут: нужно {needed}, на балансе {balance}. /buy_minutes"
@@ -66,10 +66,20 @@ _RU = {
 
 def describe(notice: Notice, language_code: str | None = None) -> str:
     """The notice in Russian for Russian-speaking users, otherwise in English."""
-    templates = _RU if (language_code or "").lower().startswith("ru") else _EN
+    russian = (language_code or "").lower().startswith("ru")
+    templates = _RU if russian else _EN
     return templates[notice.reason].format(
         needed=notice.needed_minutes,
         balance=notice.balance_minutes,
-        limit_minutes=round((notice.limit_seconds or 0) / 60),
+        limit=_length(notice.limit_seconds or 0, russian),
         limit_mb=(notice.limit_bytes or 0) // 1_000_000,
     )
+
+
+def _length(seconds: float, russian: bool) -> str:
+    """30 s, 10 min, 3 h: whole units a person reads at a glance (never "0 minutes")."""
+    if seconds < 60:
+        return f"{int(seconds)} {'с' if russian else 's'}"
+    if seconds < 3600 or seconds % 3600:
+        return f"{int(seconds // 60)} {'мин' if russian else 'min'}"
+    return f"{int(seconds // 3600)} {'ч' if russian else 'h'}"

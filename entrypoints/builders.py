@@ -6,10 +6,10 @@ what this process opened.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from application.ports import TextFormatter
@@ -20,6 +20,7 @@ from infrastructure.mns import MnsJobQueue
 from infrastructure.sqlite import SqliteDatabase
 from infrastructure.tablestore import TablestoreConnection
 from infrastructure.telegram.files import LOCAL_API_LIMIT, PUBLIC_API_LIMIT
+from infrastructure.telegram.tolerant_bot import TolerantBot
 
 
 def open_sqlite(data_dir: str, closing: Closing) -> SqliteDatabase:
@@ -76,10 +77,15 @@ def chain(primary: TextFormatter, fallbacks: Sequence[TextFormatter]) -> tuple[T
     return (primary, *fallbacks)
 
 
-def open_telegram_bot(token: str, api_base_url: str, closing: Closing) -> Bot:
+def open_telegram_bot(token: str, api_base_url: str, closing: Closing) -> TolerantBot:
     """One Bot (one HTTP connection pool) per process, for the bot and the workers."""
     api = api_base_url.rstrip("/")
-    bot = Bot(
+    # httpx logs every request URL at INFO and PTB logs URLs at DEBUG: both carry the
+    # token. Keep them quiet; our own loggers never print it.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("telegram").setLevel(logging.INFO)
+    bot = TolerantBot(
         token,
         base_url=f"{api}/bot",
         base_file_url=f"{api}/file/bot",

@@ -18,6 +18,7 @@ from application.errors import (
     AudioUnreadable,
     ConcurrentUpdate,
     DeliveryFailed,
+    EmptyAudio,
     FileTooLarge,
     StorageError,
 )
@@ -153,6 +154,8 @@ class ProcessJobHandler:
             await self._progress(job, Progress(Stage.CONVERTING))
             with watch.stage("fetch"):
                 audio = await self._files.fetch(job.source)
+            if not audio:
+                raise EmptyAudio("the file is empty")
             with watch.stage("probe"):
                 duration = (await self._converter.probe(audio)).duration_seconds
             refusal = await self._reprice(job, duration)

@@ -61,7 +61,10 @@ class PaymentHandlers:
 
     async def on_buy(self, update: Update, context: Context) -> None:
         query, user = update.callback_query, update.effective_user
-        if query is None or user is None or query.message is None:
+        if query is None:
+            return
+        if user is None or query.message is None or not (query.data or "").startswith(BUY_PREFIX):
+            await query.answer()
             return
         package_id = (query.data or "").removeprefix(BUY_PREFIX)
         outcome = await self._app.bus.handle(
