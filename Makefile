@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SAMPLES := $(wildcard samples/*.ogg)
 
-.PHONY: venv run serve test lint typecheck layers unit bench clean
+.PHONY: venv run serve test lint typecheck layers unit bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ layers: venv
 
 unit: venv
 	$(BIN)/pytest tests/unit tests/application
+
+bench: venv
+	$(BIN)/python -m benchmarks
+
+bench-quick: venv
+	$(BIN)/python -m benchmarks --quick
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

@@ -1,0 +1,131 @@
+"""Benchmark 6, cost: bytes uploaded to ASR per audio minute, LLM calls per 100 jobs.
+
+Bytes: real notes (the committed sample repeated) go through ChunkedRecognition with the
+real PyAvConverter and DashScopeRecognizer against the DashScope wire fake; every byte of
+every ASR request is counted (decoded audio, and the base64 data URI actually sent).
+Floor/reference: the reference bot's 32 kbit/s MP3 = 240 KB per minute.
+
+LLM calls: 100 jobs whose lengths follow a fixed, seeded log-normal distribution of voice
+note durations (median 20 s, 10 % above 2 min) at the sample's speech rate go through
+the real FormattingChain with the real QwenFormatter on the fake; every LLM request is
+counted. Beside it: the same jobs with no word threshold (an LLM call for every note).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from application.formatting import FormattingChain
+from application.recognition import ChunkedRecognition
+from benchmarks.common import Report, quick_mode, speech_script, voice_note
+from domain.jobs import UserStyle
+from domain.policies import PCM_16K, AudioEncoding, select_profile
+from infrastructure.audio import PyAvConverter
+from infrastructure.dashscope import DashScopeRecognizer
+from infrastructure.dashscope.formatter import QwenFormatter
+from infrastructure.local_formatter import ParagraphFormatter
+from infrastructure.retrying import RetryPolicy
+from tests.fakes.dashscope_server import FakeDashScope
+
+REFERENCE_KB_PER_MINUTE = 32_000 / 8 * 60 / 1000  # 240 KB
+NO_RETRY = RetryPolicy(attempts=1, base_delay_seconds=0.0, budget_seconds=1.0)
+
+
+def durations(count: int, seed: int = 7) -> list[float]:
+    """Realistic voice-note lengths: log-normal, median 20 s, capped at 30 minutes."""
+    rng = random.Random(seed)
+    return [min(1800.0, max(1.0, rng.lognormvariate(3.0, 1.1))) for _ in range(count)]
+
+
+async def upload_bytes(report: Report, lengths: list[float]) -> None:
+    converter = PyAvConverter()
+    with FakeDashScope() as fake:
+        recognizer = DashScopeRecognizer(fake.api_key, fake.base_url, retry=NO_RETRY)
+        recognition = ChunkedRecognition(
+            converter, recognizer, short_audio_seconds=10.0, max_chunk_seconds=150.0, concurrency=4
+        )
+        for seconds in lengths:
+            before = len(fake.requests)
+            await recognition.recognize(voice_note(seconds), seconds, None)
+            sent = fake.requests[before:]
+            audio = sum(len(r.audio) for r in sent)
+            wire = sum(len(r.audio_uri) for r in sent)
+            profile = select_profile(seconds, AudioEncoding.MP3)
+            label = f"{seconds:g}s {profile.sample_rate // 1000}kHz/{profile.bitrate_kbps}k mp3"
+            per_minute = audio / seconds * 60 / 1000
+            report.ratio(
+                f"asr audio KB/min, {label}",
+                per_minute,
+                REFERENCE_KB_PER_MINUTE,
+                "reference 32k mp3",
+            )
+            report.figure(
+                f"asr wire KB/min (base64 URI), {label}",
+                wire / seconds * 60 / 1000,
+                "KB/min",
+                f"{len(sent)} request(s)",
+            )
+            report.figures.setdefault("upload", []).append(
+                {
+                    "seconds": seconds,
+                    "requests": len(sent),
+                    "audio_bytes": audio,
+                    "wire_bytes": wire,
+                }
+            )
+    report.figure(
+        "local whisper input (PCM 16 kHz, not uploaded)",
+        PCM_16K.bytes_per_second * 60 / 1000,
+        "KB/min",
+    )
+
+
+async def llm_calls(report: Report, count: int) -> None:
+    speech = speech_script(10.0)
+    words_per_second = len(speech.split()) / 9.6
+    lengths = durations(count)
+    texts = []
+    for seconds in lengths:
+        words = max(1, round(seconds * words_per_second))
+        pool = (speech + " ") * (words // len(speech.split()) + 1)
+        texts.append(" ".join(pool.split()[:words]))
+    long_notes = sum(1 for t in texts if len(t.split()) >= 150)
+    report.figure("jobs", count, "", f"median {sorted(lengths)[count // 2]:.0f} s")
+    report.figure("jobs with >= 150 words", long_notes)
+    results = {}
+    for label, threshold in (("ours (150-word threshold)", 150), ("no threshold", 0)):
+        with FakeDashScope() as fake:
+            qwen = QwenFormatter(fake.api_key, fake.base_url, retry=NO_RETRY)
+            chain = FormattingChain([qwen], ParagraphFormatter(), threshold)
+            for text in texts:
+                await chain.format(text, UserStyle())
+            calls = sum(1 for r in fake.requests if r.kind == "llm")
+            await qwen.close()
+        results[label] = calls * 100 / count
+        report.figure(f"LLM calls per 100 jobs, {label}", results[label])
+    report.target(
+        "150-word threshold skips most short notes",
+        results["ours (150-word threshold)"] < 0.5 * results["no threshold"],
+        f"{results['ours (150-word threshold)']:.0f} vs {results['no threshold']:.0f} per 100",
+    )
+
+
+async def main(quick: bool) -> Report:
+    report = Report("cost", "bytes uploaded per audio minute, LLM calls per 100 jobs", quick)
+    await upload_bytes(report, [5.0, 30.0] if quick else [5.0, 30.0, 180.0, 600.0])
+    await llm_calls(report, 100)
+    standard = [u for u in report.figures["upload"] if u["seconds"] >= 10]
+    worst = max(u["audio_bytes"] / u["seconds"] * 60 / 1000 for u in standard)
+    report.figure(
+        "standard profile, worst KB/min vs reference 240",
+        worst,
+        "KB/min",
+        "MP3 frame/Xing overhead only",
+    )
+    report.write()
+    return report
+
+
+if __name__ == "__main__":
+    asyncio.run(main(quick_mode()))

@@ -1,0 +1,47 @@
+"""FakeDashScope in its own process, so the worker's RSS and CPU are the worker's only.
+
+ASR latency is proportional to the audio's length: ``SECONDS_PER_AUDIO_SECOND`` x the
+seconds of 32 kbit/s (or 24 kbit/s) MP3 in the request; LLM calls take ``--llm`` seconds.
+Prints the base URL on stdout, then serves until stdin closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tests.fakes.dashscope_server import FakeDashScope, RecordedRequest
+
+
+def audio_seconds(mp3_bytes: int, bitrate_kbps: int = 32) -> float:
+    return mp3_bytes * 8 / (bitrate_kbps * 1000)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--per-second", type=float, required=True)
+    parser.add_argument("--fixed-asr", type=float, default=None)
+    parser.add_argument("--llm", type=float, default=0.0)
+    args = parser.parse_args()
+
+    def latency(request: RecordedRequest) -> float:
+        if request.kind == "llm":
+            return args.llm
+        if args.fixed_asr is not None:
+            return args.fixed_asr
+        return args.per_second * audio_seconds(len(request.audio))
+
+    fake = FakeDashScope(latency=latency)
+    fake.requests = _Discard()  # type: ignore[assignment]  # keep no request bodies
+    print(fake.base_url, fake.api_key, flush=True)
+    sys.stdin.read()
+    fake.close()
+
+
+class _Discard(list):  # type: ignore[type-arg]
+    def append(self, item: object) -> None:
+        pass
+
+
+if __name__ == "__main__":
+    main()

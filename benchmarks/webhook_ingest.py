@@ -1,0 +1,284 @@
+"""Benchmark 1, webhook ingest: a load generator on loopback posts voice-note updates to
+``voicescribe webhook`` (a real subprocess, SQLite state and queue, no queue workers, so
+recognition is not involved; the Bot API fake runs in a third process).
+
+The load generator keeps ``CONNECTIONS`` HTTP/1.1 keep-alive connections busy (as Telegram
+does, up to 40) with raw asyncio streams: far cheaper per request than an HTTP client
+library, so the generator is not what is measured. 2 % of the updates are posted twice
+(Telegram redelivers). Floor: the same load against a bare ASGI endpoint on the same
+uvicorn (``benchmarks/bare_asgi.py``). After the load, every update must become exactly
+one queued job (checked in the SQLite file). Targets: p99 ack latency <= 2x the floor's,
+>= 1,000 updates/s, zero lost or duplicated jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import BinaryIO
+
+from benchmarks.common import RESULTS, ROOT, Report, percentile, quick_mode
+
+CONNECTIONS = 40
+SECRET = "bench-secret-0123456789"
+PATH = "/telegram/webhook"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_for_port(
+    port: int, process: subprocess.Popen[bytes], limit_seconds: float = 60.0
+) -> None:
+    deadline = time.monotonic() + limit_seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.05)
+    raise TimeoutError("server did not start")
+
+
+def request_bytes(port: int, body: bytes) -> bytes:
+    head = (
+        f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: application/json\r\nX-Telegram-Bot-Api-Secret-Token: {SECRET}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def load(port: int, bodies: list[bytes]) -> tuple[float, list[float], dict[int, int]]:
+    """Posts every body once over CONNECTIONS keep-alive connections; latencies in s."""
+    requests = [request_bytes(port, body) for body in bodies]
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    cursor = 0
+
+    async def connection() -> None:
+        nonlocal cursor
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while cursor < len(requests):
+                payload = requests[cursor]
+                cursor += 1
+                sent = time.perf_counter()
+                writer.write(payload)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                if length:
+                    await reader.readexactly(length)
+                latencies.append(time.perf_counter() - sent)
+                status = int(head[9:12])
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(connection() for _ in range(CONNECTIONS)))
+    return time.perf_counter() - start, latencies, statuses
+
+
+def process_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    report: Report, label: str, port: int, bodies: list[bytes], server: int
+) -> dict[str, float]:
+    cpu0 = process_cpu(server)
+    wall, latencies, statuses = asyncio.run(load(port, bodies))
+    server_cpu = process_cpu(server) - cpu0
+    figures = {
+        "throughput": len(bodies) / wall,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "server_cpu_ms_per_update": server_cpu / len(bodies) * 1000,
+    }
+    report.figure(
+        f"{label} throughput",
+        figures["throughput"],
+        "updates/s",
+        f"{len(bodies)} posts in {wall:.2f} s, statuses {statuses}",
+    )
+    report.figure(f"{label} ack latency p50", figures["p50_ms"], "ms")
+    report.figure(f"{label} ack latency p99", figures["p99_ms"], "ms")
+    report.figure(f"{label} server CPU per update", figures["server_cpu_ms_per_update"], "ms")
+    return figures
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def count_jobs(database: Path) -> tuple[int, int, int]:
+    with sqlite3.connect(database, timeout=30) as conn:
+        jobs = conn.execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
+        queued = conn.execute("SELECT COUNT(*) FROM queue_messages").fetchone()[0]
+        distinct = conn.execute("SELECT COUNT(DISTINCT job_id) FROM queue_messages").fetchone()[0]
+    return jobs, queued, distinct
+
+
+def measure_webhook(
+    report: Report,
+    env: dict[str, str],
+    load_bodies: list[bytes],
+    *,
+    count: int,
+    database: Path,
+    server_log: BinaryIO,
+) -> tuple[dict[str, float], tuple[int, int, int], float]:
+    """Load on ``voicescribe webhook``, then wait until every job is queued (or nothing
+    moves for 3 s): the figures, (jobs, queue messages, distinct job ids) and the drain time."""
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "voicescribe"), "webhook"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "0"]
+    webhook = subprocess.Popen(command, cwd=ROOT, env=env, stderr=server_log)
+    try:
+        asyncio.run(wait_for_port(port, webhook))
+        ours = measure(report, "voicescribe webhook", port, load_bodies, webhook.pid)
+        start = time.perf_counter()
+        drained = 0.0
+        deadline = time.monotonic() + 120
+        last, settled_at = (-1, -1, -1), time.monotonic()
+        while time.monotonic() < deadline:
+            now = count_jobs(database)
+            if now != last:
+                last, settled_at = now, time.monotonic()
+                drained = time.perf_counter() - start
+            if now[1] >= count or time.monotonic() - settled_at > 3:
+                time.sleep(0.5)
+                break
+            time.sleep(0.1)
+        return ours, count_jobs(database), drained
+    finally:
+        stop(webhook)
+
+
+def keep_server_log(report: Report, path: Path) -> None:
+    log = path.read_text(errors="replace")
+    problems = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
+    if problems:
+        kept = RESULTS / "webhook_ingest-server.log"
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        kept.write_text(log)
+        report.figure(
+            "server log warnings/errors",
+            len(problems),
+            "",
+            f"first: {problems[0][:160]!r}; full log in {kept}",
+        )
+
+
+def run(report: Report, count: int, directory: Path) -> None:
+    updates_file = directory / "updates.json"
+    telegram = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.telegram_process",
+            "--updates",
+            str(count),
+            "--out",
+            str(updates_file),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
+        text=True,
+    )
+    assert telegram.stdout is not None and telegram.stdin is not None
+    api_base_url, token = telegram.stdout.readline().split()
+    updates = json.loads(updates_file.read_text())
+    bodies = [json.dumps(update).encode() for update in updates]
+    redelivered = bodies[::50]
+    load_bodies = bodies + redelivered
+    report.figure(
+        "updates", count, "", f"+{len(redelivered)} redelivered, {CONNECTIONS} connections"
+    )
+
+    port = free_port()
+    bare = subprocess.Popen([sys.executable, "-m", "benchmarks.bare_asgi", str(port)], cwd=ROOT)
+    try:
+        asyncio.run(wait_for_port(port, bare))
+        floor = measure(report, "floor (bare ASGI)", port, load_bodies, bare.pid)
+    finally:
+        stop(bare)
+
+    data_dir = directory / "var"
+    env = {
+        **os.environ,
+        "VOICESCRIBE_DATA_DIR": str(data_dir),
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_API_BASE_URL": api_base_url,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "RATE_LIMIT_PER_MINUTE": "10",
+    }
+    with (directory / "webhook.log").open("wb") as server_log:
+        ours, (jobs, queued, distinct), drained = measure_webhook(
+            report,
+            env,
+            load_bodies,
+            count=count,
+            database=data_dir / "voicescribe.sqlite3",
+            server_log=server_log,
+        )
+    telegram.stdin.close()
+    calls = telegram.stdout.readline().strip()
+    telegram.wait(30)
+    keep_server_log(report, directory / "webhook.log")
+    report.figure("jobs stored / queue messages / distinct", f"{jobs} / {queued} / {distinct}")
+    report.figure("all jobs queued after the last ack", drained, "s", f"Bot API calls {calls}")
+    report.figure(
+        "end-to-end ingest rate (ack + queued)",
+        count / (len(load_bodies) / ours["throughput"] + drained),
+        "jobs/s",
+    )
+    p99_ratio = report.ratio(
+        "p99 ack latency / floor", ours["p99_ms"], floor["p99_ms"], "bare ASGI p99"
+    )
+    report.ratio("throughput / floor", ours["throughput"], floor["throughput"], "bare ASGI")
+    lost, duplicated = count - distinct, queued - distinct
+    report.target("p99 ack latency <= 2x floor", p99_ratio <= 2, f"{p99_ratio:.2f}x")
+    report.target(">= 1,000 updates/s", ours["throughput"] >= 1000, f"{ours['throughput']:.0f}/s")
+    report.target(
+        "zero lost or duplicated jobs",
+        lost == duplicated == 0 and jobs == count,
+        f"lost {lost}, duplicated {duplicated}",
+    )
+
+
+def main(quick: bool) -> Report:
+    report = Report("webhook_ingest", "voicescribe webhook vs a bare ASGI endpoint", quick)
+    with tempfile.TemporaryDirectory() as directory:
+        run(report, 300 if quick else 5000, Path(directory))
+    report.write()
+    return report
+
+
+if __name__ == "__main__":
+    main(quick_mode())
