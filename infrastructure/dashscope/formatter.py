@@ -10,15 +10,14 @@ a timeout and bounded retries; every failure becomes ``FormattingFailed``.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import dashscope
 
-from application.errors import FormattingFailed, PortError
+from application.errors import FormattingFailed
 from domain.jobs import UserStyle
-from domain.text import split_for_telegram
 from infrastructure.dashscope._calls import INTL_BASE_URL, call_dashscope, close_dashscope_sessions
+from infrastructure.llm_pieces import format_in_pieces
 from infrastructure.llm_prompt import clean_answer, system_prompt
 from infrastructure.retrying import RetryPolicy, with_retries
 
@@ -27,13 +26,6 @@ DEFAULT_RETRY = RetryPolicy(attempts=3, base_delay_seconds=1.0, budget_seconds=9
 # Characters per request: a few paragraphs of speech, far below qwen-turbo's output limit.
 DEFAULT_PIECE_CHARS = 6000
 DEFAULT_PARALLEL_PIECES = 3
-
-
-def split_into_pieces(text: str, limit: int) -> list[str]:
-    """``text`` cut into pieces of at most ~``limit`` characters, best at paragraph, then
-    line, sentence and word boundaries; blank pieces are dropped, the rest stripped."""
-    pieces = split_for_telegram(text, use_code_tags=False, limit=limit)
-    return [stripped for piece in pieces if (stripped := piece.strip())]
 
 
 class QwenFormatter:
@@ -65,25 +57,13 @@ class QwenFormatter:
         self._parallel_pieces = max(1, parallel_pieces)
 
     async def format(self, text: str, style: UserStyle) -> str:
-        pieces = split_into_pieces(text, self._piece_chars)
-        if not pieces:
-            raise FormattingFailed("there is no text to format", transient=False)
         prompt = system_prompt(style)
-        if len(pieces) == 1:
-            return await self._format_piece(pieces[0], prompt)
-        limiter = asyncio.Semaphore(self._parallel_pieces)
-
-        async def bounded(piece: str) -> str:
-            async with limiter:
-                return await self._format_piece(piece, prompt)
-
-        try:
-            async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(bounded(piece)) for piece in pieces]
-        except* PortError as failures:
-            # One failed piece fails the whole text (the others were cancelled).
-            raise failures.exceptions[0] from None
-        return "\n\n".join(task.result() for task in tasks)
+        return await format_in_pieces(
+            text,
+            self._piece_chars,
+            self._parallel_pieces,
+            lambda piece: self._format_piece(piece, prompt),
+        )
 
     async def close(self) -> None:
         """Close the SDK's shared HTTP session of this event loop (at shutdown)."""

@@ -17,8 +17,8 @@ from google.genai import types
 
 from application.errors import FormattingFailed
 from domain.jobs import UserStyle
-from domain.text import split_for_telegram
 from infrastructure.gemini._errors import to_formatting_failed
+from infrastructure.llm_pieces import format_in_pieces
 from infrastructure.llm_prompt import clean_answer, system_prompt
 from infrastructure.retrying import RetryPolicy, with_retries
 
@@ -70,24 +70,12 @@ class GeminiFormatter:
         )
 
     async def format(self, text: str, style: UserStyle) -> str:
-        if not text.strip():
-            raise FormattingFailed("there is no text to format", transient=False)
-        pieces = split_for_telegram(text, use_code_tags=False, limit=self._piece_chars)
-        if len(pieces) <= 1:
-            return await self._format_piece(text, style)
-        limiter = asyncio.Semaphore(self._parallel_pieces)
-
-        async def bounded(piece: str) -> str:
-            async with limiter:
-                return await self._format_piece(piece, style)
-
-        try:
-            async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(bounded(piece)) for piece in pieces]
-        except ExceptionGroup as failures:
-            # One failed piece fails the whole text; the others were cancelled.
-            raise failures.exceptions[0] from None
-        return "\n\n".join(task.result() for task in tasks)
+        return await format_in_pieces(
+            text,
+            self._piece_chars,
+            self._parallel_pieces,
+            lambda piece: self._format_piece(piece, style),
+        )
 
     async def close(self) -> None:
         """Close the SDK's HTTP sessions; the formatter cannot be used afterwards."""

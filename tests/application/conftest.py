@@ -42,6 +42,26 @@ class World:
     alerts: RecordingAlerts
     app: Application
 
+    def ports(self, **replaced: object) -> Ports:
+        """This world's in-memory ports, some of them replaced (by real adapters)."""
+        ports: dict[str, object] = {
+            "jobs": self.jobs,
+            "accounts": self.accounts,
+            "queue": self.queue,
+            "files": self.files,
+            "converter": self.converter,
+            "recognizer": self.recognizer,
+            "llm_formatters": [self.llm],
+            "local_formatter": self.local,
+            "messenger": self.messenger,
+            "clock": self.clock,
+            "settings": self.settings,
+            "payments": self.payments,
+            "stars": self.stars,
+            "alerts": self.alerts,
+        }
+        return Ports(**{**ports, **replaced})  # type: ignore[arg-type]
+
     @classmethod
     def build(cls, *, max_chunk_seconds: float | None = None, **tuning: object) -> World:
         clock = FakeClock()

@@ -9,7 +9,7 @@ import asyncio
 import attrs
 import pytest
 
-from application.bootstrap import Ports, Tuning, bootstrap
+from application.bootstrap import Tuning, bootstrap
 from application.commands import AcceptVoiceNote, GrantMinutes
 from application.notices import NoticeReason
 from application.reports import Acceptance
@@ -25,21 +25,10 @@ USER = 31
 @pytest.fixture
 def world_on(subject: Subject) -> World:  # noqa: F811
     world = World.build()
-    ports = Ports(
+    ports = world.ports(
         jobs=subject.jobs,
         accounts=subject.accounts,
-        queue=world.queue,
-        files=world.files,
-        converter=world.converter,
-        recognizer=world.recognizer,
         llm_formatters=[],
-        local_formatter=world.local,
-        messenger=world.messenger,
-        clock=world.clock,
-        settings=world.settings,
-        payments=world.payments,
-        stars=world.stars,
-        alerts=world.alerts,
     )
     # Everything is queued, so the accepts race on the reservation alone.
     tuning = Tuning(policy=TranscriptionPolicy(sync_threshold_seconds=0), trial_minutes=0)

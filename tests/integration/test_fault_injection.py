@@ -21,7 +21,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from application.bootstrap import Ports, Tuning, bootstrap
+from application.bootstrap import Tuning, bootstrap
 from application.commands import AcceptVoiceNote
 from application.errors import DeliveryFailed, FileUnavailable, PortError
 from application.progress import Progress, Stage
@@ -183,21 +183,11 @@ async def world_on_flaky_dashscope() -> AsyncIterator[tuple[World, FakeDashScope
             dashscope.api_key, dashscope.base_url, timeout_seconds=5.0, retry=ASR_RETRY
         )
         queue = InMemoryJobQueue(world.clock, visibility_seconds=QUEUE_VISIBILITY)
-        ports = Ports(
-            jobs=world.jobs,
-            accounts=world.accounts,
+        ports = world.ports(
             queue=queue,
             files=files,
             converter=converter,
             recognizer=recognizer,
-            llm_formatters=[world.llm],
-            local_formatter=world.local,
-            messenger=world.messenger,
-            clock=world.clock,
-            settings=world.settings,
-            payments=world.payments,
-            stars=world.stars,
-            alerts=world.alerts,
         )
         tuning = Tuning(
             policy=QUEUED_ALWAYS,
@@ -363,21 +353,11 @@ async def store_rig(tablestore: FakeTablestore) -> AsyncIterator[StoreRig]:
         queue = InMemoryJobQueue(world.clock, visibility_seconds=QUEUE_VISIBILITY)
         jobs = TablestoreJobRepository(connection)
         accounts = TablestoreAccountRepository(connection)
-        ports = Ports(
+        ports = world.ports(
             jobs=jobs,
             accounts=accounts,
             queue=queue,
-            files=world.files,
-            converter=world.converter,
-            recognizer=world.recognizer,
-            llm_formatters=[world.llm],
-            local_formatter=world.local,
             messenger=messenger,
-            clock=world.clock,
-            settings=world.settings,
-            payments=world.payments,
-            stars=world.stars,
-            alerts=world.alerts,
         )
         tuning = Tuning(
             policy=QUEUED_ALWAYS,
@@ -517,21 +497,9 @@ async def mns_rig() -> AsyncIterator[MnsRig]:
         queue = MnsJobQueue(
             mns.endpoint, AK, SECRET, QUEUE, VISIBILITY, request_timeout_seconds=2, retry=FAST
         )
-        ports = Ports(
-            jobs=world.jobs,
-            accounts=world.accounts,
+        ports = world.ports(
             queue=queue,
-            files=world.files,
-            converter=world.converter,
-            recognizer=world.recognizer,
-            llm_formatters=[world.llm],
-            local_formatter=world.local,
             messenger=messenger,
-            clock=world.clock,
-            settings=world.settings,
-            payments=world.payments,
-            stars=world.stars,
-            alerts=world.alerts,
         )
         tuning = Tuning(
             policy=QUEUED_ALWAYS,

@@ -13,8 +13,8 @@ import pytest
 
 from application.errors import FormattingFailed
 from domain.jobs import UserStyle
-from domain.text import split_for_telegram
 from infrastructure.gemini import GeminiFormatter
+from infrastructure.llm_pieces import split_into_pieces
 from infrastructure.retrying import RetryPolicy
 from tests.fakes.gemini_server import GeminiFake, Step
 
@@ -134,7 +134,7 @@ async def test_long_text_is_formatted_in_parallel_pieces_joined_in_order(
 ) -> None:
     paragraphs = [f"paragraph {n} " + "word " * 30 for n in range(8)]
     text = "\n\n".join(paragraphs)
-    pieces = split_for_telegram(text, use_code_tags=False, limit=400)
+    pieces = split_into_pieces(text, 400)
     fake.reply = str.upper
     fake.delay_seconds = 0.2
     formatter = make_formatter(piece_chars=400, parallel_pieces=3)
@@ -142,7 +142,7 @@ async def test_long_text_is_formatted_in_parallel_pieces_joined_in_order(
     formatted = await formatter.format(text, STYLE)
 
     assert len(pieces) > 3
-    assert formatted == "\n\n".join(piece.strip().upper() for piece in pieces)
+    assert formatted == "\n\n".join(piece.upper() for piece in pieces)
     assert sorted(r.user_text for r in fake.requests) == sorted(pieces)
     assert fake.max_in_flight == 3
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import attrs
 import pytest
 
-from application.bootstrap import Ports, Tuning, bootstrap
+from application.bootstrap import Tuning, bootstrap
 from application.commands import AcceptVoiceNote
 from application.errors import RecognitionFailed
 from application.notices import NoticeReason
@@ -28,21 +28,8 @@ async def world_on_mns() -> AsyncIterator[tuple[World, MnsFake]]:
         queue = MnsJobQueue(
             mns.endpoint, AK, SECRET, QUEUE, VISIBILITY, request_timeout_seconds=2, retry=FAST
         )
-        ports = Ports(
-            jobs=world.jobs,
-            accounts=world.accounts,
+        ports = world.ports(
             queue=queue,
-            files=world.files,
-            converter=world.converter,
-            recognizer=world.recognizer,
-            llm_formatters=[world.llm],
-            local_formatter=world.local,
-            messenger=world.messenger,
-            clock=world.clock,
-            settings=world.settings,
-            payments=world.payments,
-            stars=world.stars,
-            alerts=world.alerts,
         )
         app = bootstrap(ports, Tuning(max_attempts=3, queue_visibility_seconds=VISIBILITY))
         yield attrs.evolve(world, app=app), mns
