@@ -197,8 +197,20 @@ class SettingsRepository(Protocol):
 
 
 class ProcessedUpdates(Protocol):
-    async def claim(self, key: str) -> bool:
+    """The webhook's durable inbox: each update is recorded (with its body) before it is
+    acknowledged, and marked finished once handled, so a crash in between loses nothing."""
+
+    async def claim(self, key: str, payload: str = "") -> bool:
         """Record ``key`` atomically; ``False`` if it was recorded before (a redelivery)."""
+        ...
+
+    async def finish(self, key: str) -> None:
+        """The update was handled: it is never replayed."""
+        ...
+
+    async def unfinished(self, claimed_before: float, limit: int) -> Sequence[tuple[str, str]]:
+        """(key, payload) of updates claimed before ``claimed_before`` and never finished,
+        oldest first: what a restarted webhook must handle again."""
         ...
 
 

@@ -119,6 +119,12 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # The claim on a job in processing: nobody else takes it until this time.
         "ALTER TABLE jobs ADD COLUMN lease_expires_at REAL",
     ),
+    (
+        # The webhook's inbox: the update's body until it is handled.
+        "ALTER TABLE processed_updates ADD COLUMN payload TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE processed_updates ADD COLUMN finished INTEGER NOT NULL DEFAULT 1",
+        "CREATE INDEX IF NOT EXISTS updates_waiting ON processed_updates (finished, seen_at)",
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)

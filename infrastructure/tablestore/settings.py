@@ -19,6 +19,7 @@ from domain.jobs import UserStyle
 from infrastructure.tablestore.connection import TablestoreConnection
 from infrastructure.tablestore.errors import ConditionFailed
 from infrastructure.tablestore.job_rows import style_from_json, style_to_json
+from infrastructure.tablestore.scan import scan
 
 
 class TablestoreSettingsRepository:
@@ -59,8 +60,9 @@ class TablestoreProcessedUpdates:
         self._db = connection
         self._table = connection.tables.processed_updates
 
-    async def claim(self, key: str) -> bool:
-        row = Row([("update_key", key)], [("seen_at", time.time())])
+    async def claim(self, key: str, payload: str = "") -> bool:
+        columns = [("seen_at", time.time()), ("finished", False), ("payload", payload)]
+        row = Row([("update_key", key)], columns)
         new = Condition(RowExistenceExpectation.EXPECT_NOT_EXIST)
         try:
             await self._db.call(
@@ -71,3 +73,26 @@ class TablestoreProcessedUpdates:
         except ConditionFailed:
             return False
         return True
+
+    async def finish(self, key: str) -> None:
+        change = Row(
+            [("update_key", key)],
+            {"put": [("finished", True)], "delete_all": ["payload"]},
+        )
+        await self._db.call(
+            f"finish update {key}",
+            lambda client: client.update_row(
+                self._table, change, Condition(RowExistenceExpectation.IGNORE)
+            ),
+            idempotent=True,
+        )
+
+    async def unfinished(self, claimed_before: float, limit: int) -> list[tuple[str, str]]:
+        """A scan (see scan.py): run at webhook start-up only, on a table that keeps two days."""
+        waiting = []
+        for row in await scan(self._db, self._table, ["update_key"]):
+            cells = {cell[0]: cell[1] for cell in row.attribute_columns}
+            if cells.get("finished", True) is False and cells.get("seen_at", 0) < claimed_before:
+                key = dict(row.primary_key)["update_key"]
+                waiting.append((cells["seen_at"], key, str(cells.get("payload", ""))))
+        return [(key, payload) for _, key, payload in sorted(waiting)[:limit]]

@@ -279,14 +279,27 @@ class InMemorySettingsRepository:
 
 
 class InMemoryProcessedUpdates:
-    def __init__(self) -> None:
-        self.keys: set[str] = set()
+    def __init__(self, clock: FakeClock | None = None) -> None:
+        self._clock = clock or FakeClock()
+        self.keys: dict[str, tuple[str, float, bool]] = {}
 
-    async def claim(self, key: str) -> bool:
+    async def claim(self, key: str, payload: str = "") -> bool:
         if key in self.keys:
             return False
-        self.keys.add(key)
+        self.keys[key] = (payload, self._clock.now(), False)
         return True
+
+    async def finish(self, key: str) -> None:
+        payload, at, _ = self.keys[key]
+        self.keys[key] = (payload, at, True)
+
+    async def unfinished(self, claimed_before: float, limit: int) -> Sequence[tuple[str, str]]:
+        waiting = sorted(
+            (at, key, payload)
+            for key, (payload, at, done) in self.keys.items()
+            if not done and at < claimed_before
+        )
+        return [(key, payload) for _, key, payload in waiting[:limit]]
 
 
 class InMemoryPaymentRepository:

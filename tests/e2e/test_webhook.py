@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -139,3 +140,29 @@ def test_the_webhook_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
     result = voicescribe("webhook", data_dir=tmp_path, TELEGRAM_BOT_TOKEN="1:x")
     assert result.returncode == 2
     assert result.stderr.strip() == "voicescribe: webhook needs TELEGRAM_WEBHOOK_SECRET"
+
+
+async def test_an_update_acknowledged_by_a_crashed_webhook_is_replayed_on_start(
+    tmp_path: Path, telegram_fake: TelegramFake
+) -> None:
+    env = {
+        "VOICESCRIBE_DATA_DIR": str(tmp_path),
+        "TELEGRAM_BOT_TOKEN": telegram_fake.token,
+        "TELEGRAM_API_BASE_URL": telegram_fake.api_base_url,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+    }
+    update = start_update(telegram_fake, 4004)
+    # The crashed instance claimed it (200 sent to Telegram) and died before handling it.
+    crashed = build_container(load_settings(env))
+    assert await crashed.processed_updates().claim("update:4004", json.dumps(update))
+    await crashed.sqlite().transaction(
+        lambda conn: conn.execute("UPDATE processed_updates SET seen_at = seen_at - 3600")
+    )
+    await crashed.closing().close_all()
+
+    app = create_webhook_app(build_container(load_settings(env)), SECRET)
+    async with app.router.lifespan_context(app):
+        await telegram_fake.wait_for_async(lambda: telegram_fake.sent_messages(USER))
+    restarted = build_container(load_settings(env))
+    assert await restarted.processed_updates().unfinished(time.time() + 10, 10) == []
+    await restarted.closing().close_all()
