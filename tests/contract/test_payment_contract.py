@@ -19,15 +19,12 @@ import pytest
 
 from application.errors import StorageError
 from application.ports import PaymentRecord, PaymentRepository
-from infrastructure.retrying import RetryPolicy
-from infrastructure.sqlite import SqliteDatabase, SqlitePaymentRepository
+from infrastructure.sqlite import SqlitePaymentRepository
 from infrastructure.tablestore import (
-    TablestoreConnection,
     TablestorePaymentRepository,
-    create_tables,
 )
 from tests.application.in_memory import InMemoryPaymentRepository
-from tests.fakes.tablestore import FakeTablestore
+from tests.contract.connections import fake_tablestore, sqlite_database
 
 T0 = 1_700_000_000.0
 
@@ -40,21 +37,10 @@ async def payments(
         if request.param == "in_memory":
             yield InMemoryPaymentRepository()
         elif request.param == "sqlite":
-            db = SqliteDatabase(tmp_path / "contract.db")
-            stack.push_async_callback(db.close)
+            db = sqlite_database(stack, tmp_path / "contract.db")
             yield SqlitePaymentRepository(db)
         else:
-            fake = stack.enter_context(FakeTablestore())
-            connection = TablestoreConnection(
-                fake.endpoint,
-                fake.access_key_id,
-                fake.access_key_secret,
-                fake.instance,
-                timeout_seconds=2,
-                retry_policy=RetryPolicy(attempts=2, base_delay_seconds=0.01, budget_seconds=2),
-            )
-            stack.push_async_callback(connection.close)
-            await create_tables(connection)
+            connection = await fake_tablestore(stack)
             yield TablestorePaymentRepository(connection)
 
 

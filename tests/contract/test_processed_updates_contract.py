@@ -10,15 +10,12 @@ from pathlib import Path
 import pytest
 
 from application.ports import ProcessedUpdates
-from infrastructure.retrying import RetryPolicy
-from infrastructure.sqlite import SqliteDatabase, SqliteProcessedUpdates
+from infrastructure.sqlite import SqliteProcessedUpdates
 from infrastructure.tablestore import (
-    TablestoreConnection,
     TablestoreProcessedUpdates,
-    create_tables,
 )
 from tests.application.in_memory import FakeClock, InMemoryProcessedUpdates
-from tests.fakes.tablestore import FakeTablestore
+from tests.contract.connections import fake_tablestore, sqlite_database
 
 
 @pytest.fixture(params=["in_memory", "sqlite", "tablestore"])
@@ -27,21 +24,10 @@ async def inbox(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         if request.param == "in_memory":
             yield InMemoryProcessedUpdates(FakeClock(time.time()))
         elif request.param == "sqlite":
-            db = SqliteDatabase(tmp_path / "inbox.db")
-            stack.push_async_callback(db.close)
+            db = sqlite_database(stack, tmp_path / "inbox.db")
             yield SqliteProcessedUpdates(db)
         else:
-            fake = stack.enter_context(FakeTablestore())
-            connection = TablestoreConnection(
-                fake.endpoint,
-                fake.access_key_id,
-                fake.access_key_secret,
-                fake.instance,
-                timeout_seconds=2,
-                retry_policy=RetryPolicy(attempts=2, base_delay_seconds=0.01, budget_seconds=2),
-            )
-            stack.push_async_callback(connection.close)
-            await create_tables(connection)
+            connection = await fake_tablestore(stack)
             yield TablestoreProcessedUpdates(connection)
 
 

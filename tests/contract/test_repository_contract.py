@@ -22,16 +22,13 @@ from application.errors import ConcurrentUpdate
 from application.ports import AccountRepository, JobRepository
 from domain.jobs import AudioSource, JobStatus, MediaKind, OutputMode, UserStyle, VoiceJob
 from domain.ledger import MinutesAccount
-from infrastructure.retrying import RetryPolicy
-from infrastructure.sqlite import SqliteAccountRepository, SqliteDatabase, SqliteJobRepository
+from infrastructure.sqlite import SqliteAccountRepository, SqliteJobRepository
 from infrastructure.tablestore import (
     TablestoreAccountRepository,
-    TablestoreConnection,
     TablestoreJobRepository,
-    create_tables,
 )
 from tests.application.in_memory import InMemoryAccountRepository, InMemoryJobRepository
-from tests.fakes.tablestore import FakeTablestore
+from tests.contract.connections import fake_tablestore, sqlite_database
 
 
 @attrs.frozen
@@ -46,22 +43,10 @@ async def subject(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         if request.param == "in_memory":
             yield Subject(InMemoryJobRepository(), InMemoryAccountRepository())
         elif request.param == "sqlite":
-            db = SqliteDatabase(tmp_path / "contract.db")
-            stack.push_async_callback(db.close)
+            db = sqlite_database(stack, tmp_path / "contract.db")
             yield Subject(SqliteJobRepository(db), SqliteAccountRepository(db))
         else:
-            fake = stack.enter_context(FakeTablestore())
-            fast = RetryPolicy(attempts=2, base_delay_seconds=0.01, budget_seconds=2)
-            connection = TablestoreConnection(
-                fake.endpoint,
-                fake.access_key_id,
-                fake.access_key_secret,
-                fake.instance,
-                timeout_seconds=2,
-                retry_policy=fast,
-            )
-            stack.push_async_callback(connection.close)
-            await create_tables(connection)
+            connection = await fake_tablestore(stack)
             yield Subject(
                 TablestoreJobRepository(connection), TablestoreAccountRepository(connection)
             )
