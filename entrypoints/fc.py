@@ -100,7 +100,8 @@ class FcRuntime:
         async with self._ready:
             if self._webhook is None:
                 secret = self.settings.text["TELEGRAM_WEBHOOK_SECRET"]
-                app = create_webhook_app(self.container, secret, workers=0)
+                concurrency = int(self.settings.numbers["WEBHOOK_CONCURRENCY"])
+                app = create_webhook_app(self.container, secret, workers=0, concurrency=concurrency)
                 lifespan = AsgiLifespan(app)
                 await lifespan.start()  # the bot: getMe, PTB's update fetcher
                 self._webhook, self._lifespan = app, lifespan

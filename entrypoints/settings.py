@@ -96,6 +96,7 @@ NUMBERS: dict[str, tuple[type, float, float]] = {
     "OWNER_ID": (int, 0, 0),
     "RATE_LIMIT_PER_MINUTE": (int, 10, 1),
     "WORKER_CONCURRENCY": (int, 2, 1),
+    "WEBHOOK_CONCURRENCY": (int, 32, 1),
     "LOW_BALANCE_MINUTES": (int, 5, 0),
     "JOB_LEASE_SECONDS": (float, 600.0, 10),
     "WORKER_GRACE_SECONDS": (float, 30.0, 0),

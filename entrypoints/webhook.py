@@ -2,9 +2,13 @@
 
 A request is checked (secret in constant time, size, JSON shape), its ``update_id``
 claimed together with its body in the durable inbox (so a redelivery is acknowledged and
-ignored), and handled in the background: the answer is 200 at once and the work happens
-after it, never inside it. An update is marked finished once handled; a webhook that
-starts replays what a crashed one acknowledged but never finished.
+ignored, and a crash loses nothing), and answered 200; the bot handles it afterwards
+(``webhook_inbox``), giving the loop to acknowledgements first (``ack_first``).
+
+The webhook route is a plain ASGI callable rather than a Starlette request handler: it is
+the one hot path of the process, and building Request/Response objects for a body that
+is only stored and a 200 with no body doubled its cost. Starlette still routes, serves
+``/healthz`` and runs the lifespan (the bot's start and stop, the adapters' close).
 """
 
 from __future__ import annotations
@@ -15,18 +19,19 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from telegram import Update
-from telegram.ext import Application as PtbApplication
 
-from application.ports import ProcessedUpdates
+from application.errors import StorageError
+from entrypoints.ack_first import AckFirstAdmission, IngressActivity
 from entrypoints.container import Container
 from entrypoints.serve_command import build_bot
+from entrypoints.webhook_inbox import REPLAY_AFTER_SECONDS, Inbox
 from entrypoints.worker_loop import run_workers
 
 log = logging.getLogger(__name__)
@@ -34,7 +39,12 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1_000_000
-REPLAY_AFTER_SECONDS = 300.0  # older unfinished updates belong to no live instance any more
+DEFAULT_CONCURRENCY = 32
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
 
 
 class BodyTooLarge(Exception):
@@ -42,34 +52,22 @@ class BodyTooLarge(Exception):
 
 
 def create_webhook_app(
-    container: Container, secret: str, *, workers: int = 0, max_body_bytes: int = MAX_BODY_BYTES
+    container: Container,
+    secret: str,
+    *,
+    workers: int = 0,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> Starlette:
     if not secret:
         raise ValueError("the webhook needs TELEGRAM_WEBHOOK_SECRET")
     ptb = build_bot(container, polling=False)
-    processed = container.processed_updates()
-    inbox = Inbox(ptb, processed)
-    expected = secret.encode()
-
-    async def receive(request: Request) -> Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(given, expected):
-            return Response(status_code=403)
-        try:
-            body = await _read_limited(request, max_body_bytes)
-        except BodyTooLarge:
-            return Response(status_code=413)
-        update_id, data = _parse(body)
-        if data is None or update_id is None:
-            return Response(status_code=400)
-        key = f"update:{update_id}"
-        if not await processed.claim(key, body.decode("utf-8")):
-            return Response(status_code=200)  # Telegram redelivered it: already taken
-        inbox.handle(key, data)
-        return Response(status_code=200)
+    activity = IngressActivity()
+    inbox = Inbox(ptb, container.processed_updates(), AckFirstAdmission(activity, concurrency))
+    endpoint = WebhookEndpoint(secret, inbox, activity, max_body_bytes)
 
     async def health(_: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok", "held": inbox.held})
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -77,85 +75,99 @@ def create_webhook_app(
         async with ptb:
             await ptb.start()
             await inbox.replay(time.time() - REPLAY_AFTER_SECONDS)
+            replaying = asyncio.create_task(inbox.replay_forever())
             pool = asyncio.create_task(run_workers(container.application().consumer, workers, stop))
             try:
                 yield
             finally:
                 stop.set()
+                replaying.cancel()
                 await inbox.drain()
                 await ptb.stop()
                 await pool
         await container.closing().close_all()
 
-    routes = [Route(WEBHOOK_PATH, receive, methods=["POST"]), Route("/healthz", health)]
-    return Starlette(routes=routes, lifespan=lifespan)
+    routes = [Route(WEBHOOK_PATH, endpoint, methods=["POST"]), Route("/healthz", health)]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.inbox = inbox
+    return app
 
 
-class Inbox:
-    """Handles claimed updates in the background and marks each finished when done."""
+class WebhookEndpoint:
+    """POST /telegram/webhook: check, claim, answer; the inbox does the rest."""
 
-    def __init__(self, ptb: PtbApplication, processed: ProcessedUpdates) -> None:  # type: ignore[type-arg]
-        self._ptb = ptb
-        self._processed = processed
-        self._tasks: set[asyncio.Task[None]] = set()
+    def __init__(
+        self, secret: str, inbox: Inbox, activity: IngressActivity, max_body_bytes: int
+    ) -> None:
+        self._secret = secret.encode()
+        self._inbox = inbox
+        self._activity = activity
+        self._max_body_bytes = max_body_bytes
 
-    def handle(self, key: str, data: dict[str, object]) -> None:
-        task = asyncio.create_task(self._handle(key, data))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def replay(self, claimed_before: float) -> None:
-        for key, payload in await self._processed.unfinished(claimed_before, 1000):
-            log.warning("replaying %s, acknowledged but never finished", key)
-            try:
-                data = json.loads(payload)
-            except json.JSONDecodeError:
-                data = None
-            if isinstance(data, dict):
-                self.handle(key, data)
-            else:
-                await self._processed.finish(key)
-
-    async def drain(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def _handle(self, key: str, data: dict[str, object]) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._activity.began()
         try:
-            update = Update.de_json(data, self._ptb.bot)
-        except Exception:
-            log.warning("%s does not parse; dropped", key, exc_info=True)
-        else:
-            try:
-                await self._ptb.process_update(update)
-            except Exception:
-                log.exception("%s failed", key)  # PTB's error handler has seen it too
+            status = await self._answer(scope, receive)
+        finally:
+            self._activity.ended()
+        await send({"type": "http.response.start", "status": status, "headers": _NO_BODY})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _answer(self, scope: Scope, receive: Receive) -> int:
+        given, declared = b"", b""
+        for name, value in scope["headers"]:
+            if name == b"x-telegram-bot-api-secret-token":
+                given = value
+            elif name == b"content-length":
+                declared = value
+        if not hmac.compare_digest(given, self._secret):
+            return 403
         try:
-            await self._processed.finish(key)
-        except Exception:
-            log.warning("%s handled but not marked finished; it may be replayed", key)
+            body = await _read_limited(receive, declared, self._max_body_bytes)
+        except BodyTooLarge:
+            return 413
+        update_id, text, data = _parse(body)
+        if update_id is None or data is None:
+            return 400
+        try:
+            await self._inbox.take(f"update:{update_id}", text, data)
+        except StorageError as error:
+            log.warning(
+                "update %s not stored, Telegram will deliver it again: %s", update_id, error
+            )
+            return 503
+        return 200  # taken now, or a redelivery of one taken before
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
+_NO_BODY = [(b"content-length", b"0")]
+
+
+async def _read_limited(receive: Receive, declared: bytes, limit: int) -> bytes:
     if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
+    body = b""
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        body += message.get("body", b"")
         if len(body) > limit:
             raise BodyTooLarge
-    return bytes(body)
+        more = message.get("more_body", False)
+    return body
 
 
-def _parse(body: bytes) -> tuple[int | None, dict[str, object] | None]:
+def _parse(body: bytes) -> tuple[int | None, str, dict[str, object] | None]:
+    """The update id, the body as text (kept in the inbox) and the parsed object."""
     try:
-        data = json.loads(body)
+        text = body.decode("utf-8")
+        data = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        return None, None
+        return None, "", None
     if not isinstance(data, dict):
-        return None, None
+        return None, "", None
     update_id = data.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool):
-        return None, None
-    return update_id, data
+        return None, "", None
+    return update_id, text, data

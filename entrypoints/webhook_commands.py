@@ -15,7 +15,12 @@ from entrypoints.webhook import create_webhook_app
 def serve_webhook(
     container: Container, settings: Settings, host: str, port: int, workers: int
 ) -> int:
-    app = create_webhook_app(container, settings.text["TELEGRAM_WEBHOOK_SECRET"], workers=workers)
+    app = create_webhook_app(
+        container,
+        settings.text["TELEGRAM_WEBHOOK_SECRET"],
+        workers=workers,
+        concurrency=int(settings.numbers["WEBHOOK_CONCURRENCY"]),
+    )
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
     return 0
 

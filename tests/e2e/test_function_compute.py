@@ -302,7 +302,7 @@ def test_the_instance_keeps_one_runtime_across_invocations(cloud: Cloud) -> None
     update = cloud.telegram.push_text(USER, USER, "/start", update_id=7004)
     webhook(http_event(update))
 
-    assert health["statusCode"] == 200 and json.loads(str(health["body"])) == {"status": "ok"}
+    assert health["statusCode"] == 200 and json.loads(str(health["body"]))["status"] == "ok"
     assert fc.runtime() is built
     assert fc.runtime().container is built.container
 

@@ -113,7 +113,8 @@ async def test_an_unknown_update_type_is_acknowledged_and_ignored(webhook: Webho
 
 async def test_health(webhook: Webhook) -> None:
     response = await webhook.client.get(webhook.url.replace(WEBHOOK_PATH, "/healthz"))
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "held": 0}, "the backlog is shown, and empty"
 
 
 async def test_telegram_delivers_to_the_registered_webhook(

@@ -1,0 +1,137 @@
+"""The webhook's inbox: updates already stored and acknowledged, handled in the background.
+
+Why this exists: Telegram needs only a quick 200; the bot's answer comes later. Each
+update the webhook claimed (its body stored, see ``ProcessedUpdates``) is handed here,
+handled by PTB when ``AckFirstAdmission`` lets it start, and then marked finished. What
+a crash leaves unfinished is replayed: at start-up, and every ``REPLAY_EVERY_SECONDS``
+while running, for updates claimed more than ``REPLAY_AFTER_SECONDS`` ago that this
+process does not hold (their instance died; the handlers are idempotent where it
+matters: a voice note's job id is its message, a payment's its charge id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+
+from telegram import Update
+from telegram.ext import Application as PtbApplication
+
+from application.ports import ProcessedUpdates
+from entrypoints.ack_first import AckFirstAdmission
+
+log = logging.getLogger(__name__)
+
+REPLAY_AFTER_SECONDS = 300.0  # older unfinished updates belong to no live instance any more
+REPLAY_EVERY_SECONDS = 60.0
+REPLAY_BATCH = 1000
+# Updates held in memory at most; beyond it acknowledgements wait for room, which slows
+# Telegram's delivery instead of growing the backlog without bound (~4 KB each).
+MAX_HELD = 10_000
+
+
+class Inbox:
+    def __init__(
+        self,
+        ptb: PtbApplication,  # type: ignore[type-arg]
+        processed: ProcessedUpdates,
+        admission: AckFirstAdmission,
+        *,
+        max_held: int = MAX_HELD,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._ptb = ptb
+        self._processed = processed
+        self._admission = admission
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._room = asyncio.Semaphore(max(1, max_held))
+        self._held: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def take(self, key: str, body: str, data: dict[str, object]) -> bool:
+        """Claim the update (stored with its body) and schedule it; ``False`` if it was
+        claimed before (a redelivery). Raises the store's ``StorageError``: then nothing
+        is held and Telegram, answered with an error, delivers it again."""
+        await self._room.acquire()
+        try:
+            taken = await self._processed.claim(key, body)
+        except BaseException:
+            self._room.release()
+            raise
+        if not taken:
+            self._room.release()
+            return False
+        self._schedule(key, data)
+        return True
+
+    async def replay(self, claimed_before: float) -> int:
+        """Schedule unfinished updates claimed before ``claimed_before`` (epoch seconds)
+        that this process does not hold; returns how many."""
+        replayed = 0
+        for key, payload in await self._processed.unfinished(claimed_before, REPLAY_BATCH):
+            if key in self._held:
+                continue
+            try:
+                data = json.loads(payload)
+            except json.JSONDecodeError:
+                data = None
+            if not isinstance(data, dict):
+                await self._processed.finish(key)  # nothing to handle, ever
+                continue
+            log.warning("replaying %s, acknowledged but never finished", key)
+            await self._room.acquire()
+            self._schedule(key, data)
+            replayed += 1
+        return replayed
+
+    async def replay_forever(self) -> None:
+        """What ``replay`` does, every ``REPLAY_EVERY_SECONDS``, until cancelled."""
+        while True:
+            await asyncio.sleep(REPLAY_EVERY_SECONDS)
+            try:
+                await self.replay(self._wall_clock() - REPLAY_AFTER_SECONDS)
+            except Exception:
+                log.warning("inbox replay failed; trying again later", exc_info=True)
+
+    async def drain(self) -> None:
+        """Wait until every update held is handled."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+    def _schedule(self, key: str, data: dict[str, object]) -> None:
+        self._held.add(key)
+        task = asyncio.create_task(self._handle(key, data, self._clock()))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handle(self, key: str, data: dict[str, object], arrived_at: float) -> None:
+        try:
+            async with self._admission.slot(arrived_at):
+                await self._process(key, data)
+            try:
+                await self._processed.finish(key)
+            except Exception:
+                log.warning("%s handled but not marked finished; it may be replayed", key)
+        finally:
+            self._held.discard(key)
+            self._room.release()
+
+    async def _process(self, key: str, data: dict[str, object]) -> None:
+        try:
+            update = Update.de_json(data, self._ptb.bot)
+        except Exception:
+            log.warning("%s does not parse; dropped", key, exc_info=True)
+            return
+        try:
+            await self._ptb.process_update(update)
+        except Exception:
+            log.exception("%s failed", key)  # PTB's error handler has seen it too
