@@ -16,6 +16,7 @@ import attrs
 
 class AudioEncoding(StrEnum):
     MP3 = "mp3"
+    OPUS = "opus"  # in an OGG container, as Telegram's voice notes
     PCM_S16LE = "pcm_s16le"
 
 
@@ -36,6 +37,12 @@ class AudioProfile:
 SHORT_MP3 = AudioProfile(AudioEncoding.MP3, sample_rate=8_000, bitrate_kbps=24)
 STANDARD_MP3 = AudioProfile(AudioEncoding.MP3, sample_rate=16_000, bitrate_kbps=32)
 PCM_16K = AudioProfile(AudioEncoding.PCM_S16LE, sample_rate=16_000, bitrate_kbps=None)
+# Opus is built for speech: at 24 kbit/s wideband it carries what 32 kbit/s MP3 does, and a
+# voice note that already is Opus can often be sent as it is (``may_copy_packets``).
+SHORT_OPUS = AudioProfile(AudioEncoding.OPUS, sample_rate=16_000, bitrate_kbps=16)
+STANDARD_OPUS = AudioProfile(AudioEncoding.OPUS, sample_rate=16_000, bitrate_kbps=24)
+# Copying a source's packets is allowed up to this bitrate: a 280 s request stays ~1.7 MB.
+COPY_CEILING_KBPS = 48.0
 
 
 class ProcessingMode(StrEnum):
@@ -57,10 +64,38 @@ class TranscriptionPolicy:
 def select_profile(
     duration_seconds: float, encoding: AudioEncoding, short_audio_seconds: float = 10.0
 ) -> AudioProfile:
-    """Smallest profile that recognizes well: 8 kHz for short clips, 16 kHz otherwise."""
+    """Smallest profile that recognizes well: lighter for short clips, 16 kHz otherwise."""
     if encoding is AudioEncoding.PCM_S16LE:
         return PCM_16K
-    return SHORT_MP3 if duration_seconds < short_audio_seconds else STANDARD_MP3
+    short = duration_seconds < short_audio_seconds
+    if encoding is AudioEncoding.OPUS:
+        return SHORT_OPUS if short else STANDARD_OPUS
+    return SHORT_MP3 if short else STANDARD_MP3
+
+
+@attrs.frozen
+class SourceAudio:
+    """What a converter found in the file it was given, before decoding anything."""
+
+    codec: str  # FFmpeg's codec name: "opus", "mp3", "aac", ...
+    channels: int
+    bitrate_kbps: float | None  # None: the file does not say and it cannot be worked out
+
+
+def may_copy_packets(
+    source: SourceAudio, profile: AudioProfile, ceiling_kbps: float = COPY_CEILING_KBPS
+) -> bool:
+    """Whether the source's compressed packets may be sent as they are, not re-encoded.
+
+    Only the same codec, in mono, at a known bitrate no higher than the ceiling: copying
+    is lossless and costs no CPU, but must never make a request heavier than a sane one
+    (a stereo or high-bitrate source is re-encoded down to the profile instead).
+    """
+    if profile.encoding is not AudioEncoding.OPUS or source.codec != "opus":
+        return False
+    if source.channels != 1 or source.bitrate_kbps is None:
+        return False
+    return math.isfinite(source.bitrate_kbps) and 0 < source.bitrate_kbps <= ceiling_kbps
 
 
 def processing_mode(
@@ -97,21 +132,71 @@ class ChunkSpan:
         return self.end - self.start
 
 
+def steps_between(start: float, end: float, step_seconds: float) -> range:
+    """Indices of the steps (of ``step_seconds``, counted from 0 s) starting in [start, end]."""
+    return range(max(0, math.ceil(start / step_seconds)), math.floor(end / step_seconds) + 1)
+
+
 @attrs.frozen
 class EnergyEnvelope:
-    """Loudness of the audio in fixed steps (e.g. RMS per 100 ms), as a converter measured it."""
+    """Loudness of the audio in fixed steps (e.g. RMS per 100 ms), as a converter measured it.
+
+    ``values[j]`` is the loudness of step ``first_step + j``, i.e. of the audio from
+    ``(first_step + j) * step_seconds`` on: a whole file starts at step 0, a measured
+    window of it at the first step of that window.
+    """
 
     step_seconds: float
     values: Sequence[float]
+    first_step: int = 0
 
     def quietest_between(self, start: float, end: float) -> float | None:
-        """Time of the quietest step fully inside [start, end]; the latest wins a tie."""
-        first = math.ceil(start / self.step_seconds)
-        last = min(math.floor(end / self.step_seconds), len(self.values) - 1)
+        """Start time of the quietest known step starting in [start, end]; the latest wins
+        a tie."""
+        wanted = steps_between(start, end, self.step_seconds)
+        first = max(wanted.start, self.first_step)
+        last = min(wanted.stop - 1, self.first_step + len(self.values) - 1)
         if last < first:
             return None
-        best = min(range(first, last + 1), key=lambda i: (self.values[i], -i))
+        best = min(range(first, last + 1), key=lambda i: (self.values[i - self.first_step], -i))
         return best * self.step_seconds
+
+
+def search_window(
+    start: float, duration_seconds: float, max_chunk_seconds: float, search_seconds: float = 10.0
+) -> ChunkSpan | None:
+    """Where the cut after ``start`` may fall: the last ``search_seconds`` before the limit
+    (at most half a chunk). ``None`` when the rest of the audio fits in one chunk.
+
+    Only this window's loudness is needed to place the next cut, so long audio can be cut
+    one chunk at a time while earlier chunks are already being recognized.
+    """
+    if max_chunk_seconds <= 0:
+        raise ValueError("max_chunk_seconds must be positive")
+    if duration_seconds - start <= max_chunk_seconds:
+        return None
+    limit = start + max_chunk_seconds
+    return ChunkSpan(limit - min(search_seconds, max_chunk_seconds / 2), limit)
+
+
+def next_cut(
+    start: float,
+    duration_seconds: float,
+    max_chunk_seconds: float,
+    envelope: EnergyEnvelope | None = None,
+    search_seconds: float = 10.0,
+) -> float:
+    """End of the chunk beginning at ``start``: the quietest point of its search window
+    (``envelope`` need only cover that window), else the limit; the end of the audio when
+    the rest fits in one chunk."""
+    window = search_window(start, duration_seconds, max_chunk_seconds, search_seconds)
+    if window is None:
+        return duration_seconds
+    if envelope is not None:
+        quiet = envelope.quietest_between(window.start, window.end)
+        if quiet is not None and start < quiet <= window.end:
+            return quiet
+    return window.end
 
 
 def plan_chunks(
@@ -124,25 +209,18 @@ def plan_chunks(
 
     Without an envelope the cuts fall every ``max_chunk_seconds``. With one, each cut moves
     back to the quietest point of the last ``search_seconds`` before the limit, so words
-    are not split between two recognitions.
+    are not split between two recognitions. (``next_cut`` folded from 0 s.)
     """
     if max_chunk_seconds <= 0:
         raise ValueError("max_chunk_seconds must be positive")
     if duration_seconds <= 0:
         return ()
-    window = min(search_seconds, max_chunk_seconds / 2)
     spans: list[ChunkSpan] = []
     start = 0.0
-    while duration_seconds - start > max_chunk_seconds:
-        limit = start + max_chunk_seconds
-        cut = limit
-        if envelope is not None:
-            quiet = envelope.quietest_between(limit - window, limit)
-            if quiet is not None and start < quiet <= limit:
-                cut = quiet
+    while start < duration_seconds:
+        cut = next_cut(start, duration_seconds, max_chunk_seconds, envelope, search_seconds)
         spans.append(ChunkSpan(start, cut))
         start = cut
-    spans.append(ChunkSpan(start, duration_seconds))
     return tuple(spans)
 
 
