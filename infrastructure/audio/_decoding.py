@@ -1,8 +1,10 @@
-"""Streaming decode of the first audio stream to mono samples at a chosen rate.
+"""Streaming decode of the first audio stream to mono frames at a chosen rate.
 
 Why this exists: probing, measuring loudness and encoding all start the same way (open
 the bytes, find the audio stream, decode, resample to mono, optionally keep one time
-span), and each must hold only a few frames in memory, not the whole decoded file.
+span), and each must hold only a few frames in memory, not the whole decoded file. The
+frames are passed on as FFmpeg made them; only the one or two frames at a span's edges
+are cut, so no per-frame numpy work is done on the way to an encoder.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from domain.policies import ChunkSpan
 # Decoding starts this long before a span, so the decoder's pre-roll (Opus, the MP3 bit
 # reservoir) is settled when the span begins; the surplus is trimmed by sample count.
 SEEK_MARGIN_SECONDS = 1.0
+
+# A decoded frame and the part of it, [low, high) in samples, that lies inside the span.
+Piece = tuple[av.AudioFrame, int, int]
 
 
 class _CannotSeek(Exception):
@@ -43,14 +48,14 @@ def open_audio(data: bytes) -> Iterator[tuple[InputContainer, AudioStream]]:
         container.close()
 
 
-def decode_mono(
+def decode_pieces(
     data: bytes, rate: int, sample_format: str, span: ChunkSpan | None = None
-) -> Iterator[np.ndarray]:
-    """1-D arrays of mono samples at ``rate`` (``"s16"`` -> int16, ``"flt"`` -> float32).
+) -> Iterator[Piece]:
+    """Packed mono frames at ``rate`` in ``sample_format`` (``"s16"``, ``"flt"``), each with
+    the range of its samples inside ``span`` (all of them without a span).
 
-    With a span, only samples in ``[span.start, span.end)`` seconds are yielded: the
-    decoder seeks shortly before the start where the format allows, then trims exactly.
-    Raises AudioUnreadable when nothing at all can be decoded.
+    The decoder seeks shortly before the span's start where the format allows. Raises
+    AudioUnreadable when nothing at all can be decoded.
     """
     if span is not None and span.start > SEEK_MARGIN_SECONDS:
         try:
@@ -61,9 +66,34 @@ def decode_mono(
     yield from _decode(data, rate, sample_format, span, seek=False)
 
 
+def pcm_bytes(pieces: Iterator[Piece]) -> Iterator[memoryview]:
+    """The samples of s16 pieces as little-endian bytes, straight from the frames' planes."""
+    for frame, low, high in pieces:
+        yield memoryview(frame.planes[0])[low * 2 : high * 2]
+
+
+def whole_frames(pieces: Iterator[Piece], sample_format: str, rate: int) -> Iterator[av.AudioFrame]:
+    """Frames for an encoder: passed through, except the span's edges, cut to size."""
+    for frame, low, high in pieces:
+        if low == 0 and high == frame.samples:
+            frame.pts = None
+            yield frame
+            continue
+        part = frame.to_ndarray()[:, low:high]
+        edge = av.AudioFrame.from_ndarray(part, format=sample_format, layout="mono")
+        edge.sample_rate = rate
+        yield edge
+
+
+def sample_arrays(pieces: Iterator[Piece]) -> Iterator[np.ndarray]:
+    """The pieces as 1-D numpy arrays (for measuring loudness)."""
+    for frame, low, high in pieces:
+        yield frame.to_ndarray().reshape(-1)[low:high]
+
+
 def _decode(
     data: bytes, rate: int, sample_format: str, span: ChunkSpan | None, *, seek: bool
-) -> Iterator[np.ndarray]:
+) -> Iterator[Piece]:
     first = 0 if span is None else round(span.start * rate)
     stop = None if span is None else round(span.end * rate)
     resampler = av.AudioResampler(format=sample_format, layout="mono", rate=rate)
@@ -82,17 +112,19 @@ def _decode(
                 if position > first:
                     raise _CannotSeek  # landed after the span's start
             for out in resampler.resample(frame):
-                samples = out.to_ndarray().reshape(-1)
-                yield from _trim(samples, position, first, stop)
-                position += samples.size
+                piece = _inside(out, position, first, stop)
+                position += out.samples
+                if piece is not None:
+                    yield piece
             if stop is not None and position >= stop:
                 return
         if position is None:
             raise AudioUnreadable("the file holds no decodable audio", transient=False)
         for out in resampler.resample(None):
-            samples = out.to_ndarray().reshape(-1)
-            yield from _trim(samples, position, first, stop)
-            position += samples.size
+            piece = _inside(out, position, first, stop)
+            position += out.samples
+            if piece is not None:
+                yield piece
 
 
 def _start_time(stream: AudioStream) -> float:
@@ -109,8 +141,7 @@ def _first_position(time: float | None, origin: float, rate: int, *, seek: bool)
     return max(0, round((time - origin) * rate))
 
 
-def _trim(samples: np.ndarray, position: int, first: int, stop: int | None) -> Iterator[np.ndarray]:
+def _inside(frame: av.AudioFrame, position: int, first: int, stop: int | None) -> Piece | None:
     low = max(first - position, 0)
-    high = samples.size if stop is None else min(stop - position, samples.size)
-    if high > low:
-        yield samples[low:high]
+    high = frame.samples if stop is None else min(stop - position, frame.samples)
+    return (frame, low, high) if high > low else None

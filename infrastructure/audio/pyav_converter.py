@@ -1,9 +1,12 @@
-"""The ``AudioConverter`` port, in-process with PyAV: no ffmpeg binary, no temp files.
+"""The ``AudioConverter`` port, in-process: no ffmpeg binary, no temp files.
 
 Why this exists: voice notes, audio files and videos arrive in many containers and
-codecs; recognizers want one small, known encoding. PyAV bundles FFmpeg (with libopus
-and libmp3lame), starts no process (fast on short clips) and releases the GIL while it
-decodes and encodes, so the blocking work runs in ``asyncio.to_thread``.
+codecs; recognizers want one small, known encoding. PyAV bundles FFmpeg (with libopus),
+starts no process (fast on short clips) and releases the GIL while it decodes and
+encodes, so the blocking work runs in ``asyncio.to_thread``. Three routes, cheapest
+first: Opus packets copied from an Opus source (``_opus``), PCM written from the
+resampled frames, MP3 through lameenc (``_mp3``); every route streams, holding a few
+frames, never the decoded file.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import io
 import math
-from collections.abc import Iterable
 from fractions import Fraction
 
 import av
@@ -19,9 +21,24 @@ import numpy as np
 
 from application.errors import AudioUnreadable
 from application.ports import ProbedAudio
-from domain.policies import AudioEncoding, AudioProfile, ChunkSpan, EnergyEnvelope
-from infrastructure.audio._decoding import decode_mono, open_audio
+from domain.policies import (
+    AudioEncoding,
+    AudioProfile,
+    ChunkSpan,
+    EnergyEnvelope,
+    may_copy_packets,
+    steps_between,
+)
+from infrastructure.audio._decoding import decode_pieces, open_audio, pcm_bytes, sample_arrays
 from infrastructure.audio._errors import unreadable_on_error
+from infrastructure.audio._mp3 import encode_mp3
+from infrastructure.audio._opus import (
+    CannotCopy,
+    copy_packets,
+    copyable,
+    encode_opus,
+    source_audio,
+)
 
 ENVELOPE_RATE = 16_000
 
@@ -33,15 +50,18 @@ class PyAvConverter:
         """Duration of the first audio stream. Raises AudioUnreadable."""
         return await asyncio.to_thread(probe_blocking, data)
 
-    async def envelope(self, data: bytes, step_seconds: float) -> EnergyEnvelope:
-        """RMS loudness (0..1 of full scale) per ``step_seconds`` of mono 16 kHz audio."""
-        return await asyncio.to_thread(envelope_blocking, data, step_seconds)
+    async def envelope(
+        self, data: bytes, step_seconds: float, span: ChunkSpan | None = None
+    ) -> EnergyEnvelope:
+        """RMS loudness (0..1 of full scale) per ``step_seconds`` of mono 16 kHz audio; with
+        ``span``, only of the steps starting in it (a seek and a few seconds of decoding)."""
+        return await asyncio.to_thread(envelope_blocking, data, step_seconds, span)
 
     async def convert(
         self, data: bytes, profile: AudioProfile, span: ChunkSpan | None = None
     ) -> bytes:
-        """Mono audio at ``profile.sample_rate``: MP3 (libmp3lame at ``bitrate_kbps``) or
-        raw little-endian 16-bit PCM. With ``span``, only that time range."""
+        """Mono audio as ``profile`` says: OGG/Opus (copied or encoded), MP3 at its bitrate
+        or raw little-endian 16-bit PCM. With ``span``, only that time range."""
         return await asyncio.to_thread(convert_blocking, data, profile, span)
 
 
@@ -76,15 +96,28 @@ def _declared_duration(
     return None
 
 
-def envelope_blocking(data: bytes, step_seconds: float) -> EnergyEnvelope:
-    """RMS per step, computed while decoding (only one partial step is carried over)."""
+def envelope_blocking(
+    data: bytes, step_seconds: float, span: ChunkSpan | None = None
+) -> EnergyEnvelope:
+    """RMS per step, computed while decoding (only one partial step is carried over).
+
+    Steps are counted from the start of the file, so the loudness of a span's steps is
+    the same as that of the same steps in the whole file's envelope."""
     if not math.isfinite(step_seconds) or step_seconds <= 0:
         raise ValueError(f"step_seconds must be positive, got {step_seconds}")
     step = max(1, round(step_seconds * ENVELOPE_RATE))
+    first_step = 0
+    measured: ChunkSpan | None = None
+    if span is not None:
+        steps = steps_between(span.start, span.end, step_seconds)
+        first_step = steps.start
+        if not steps:
+            return EnergyEnvelope(step_seconds, (), first_step)
+        measured = ChunkSpan(steps.start * step / ENVELOPE_RATE, steps.stop * step / ENVELOPE_RATE)
     values: list[float] = []
     carry = np.zeros(0, dtype=np.float32)
     with unreadable_on_error():
-        for chunk in decode_mono(data, ENVELOPE_RATE, "flt"):
+        for chunk in sample_arrays(decode_pieces(data, ENVELOPE_RATE, "flt", measured)):
             buffer = np.concatenate((carry, chunk)) if carry.size else chunk
             full = buffer.size // step * step
             if full:
@@ -93,38 +126,37 @@ def envelope_blocking(data: bytes, step_seconds: float) -> EnergyEnvelope:
             carry = buffer[full:]
     if carry.size:
         values.append(float(np.sqrt(np.mean(carry.astype(np.float64) ** 2))))
-    return EnergyEnvelope(step_seconds=step_seconds, values=tuple(values))
+    return EnergyEnvelope(step_seconds=step_seconds, values=tuple(values), first_step=first_step)
 
 
 def convert_blocking(data: bytes, profile: AudioProfile, span: ChunkSpan | None = None) -> bytes:
     """The audio (or one span) as ``profile`` says. Raises AudioUnreadable."""
     if profile.channels != 1:
         raise ValueError("only mono profiles are supported")
-    if profile.encoding is AudioEncoding.MP3 and profile.bitrate_kbps is None:
-        raise ValueError("an MP3 profile needs bitrate_kbps")
+    if profile.encoding is not AudioEncoding.PCM_S16LE and profile.bitrate_kbps is None:
+        raise ValueError(f"a {profile.encoding} profile needs bitrate_kbps")
     with unreadable_on_error():
-        chunks = decode_mono(data, profile.sample_rate, "s16", span)
+        if profile.encoding is AudioEncoding.OPUS:
+            return _to_opus(data, profile, span)
+        pcm = pcm_bytes(decode_pieces(data, profile.sample_rate, "s16", span))
         if profile.encoding is AudioEncoding.PCM_S16LE:
-            pcm = io.BytesIO()  # grows in place: no list of chunks next to the result
-            for chunk in chunks:
-                pcm.write(chunk.astype("<i2", copy=False).data)
-            return pcm.getvalue()
+            out = io.BytesIO()  # grows in place: no list of chunks next to the result
+            for piece in pcm:
+                out.write(piece)
+            return out.getvalue()
         assert profile.bitrate_kbps is not None
-        return _encode_mp3(chunks, profile.sample_rate, profile.bitrate_kbps)
+        return encode_mp3(pcm, profile.sample_rate, profile.bitrate_kbps)
 
 
-def _encode_mp3(chunks: Iterable[np.ndarray], rate: int, bitrate_kbps: int) -> bytes:
-    """Encode as it decodes; the MP3 muxer adds a Xing header with the exact length."""
-    buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format="mp3") as output:
-        stream = output.add_stream("libmp3lame", rate=rate, layout="mono")
-        stream.bit_rate = bitrate_kbps * 1000
-        pts = 0
-        for chunk in chunks:
-            frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
-            frame.sample_rate = rate
-            frame.pts = pts
-            pts += chunk.size
-            output.mux(stream.encode(frame))
-        output.mux(stream.encode(None))
-    return buffer.getvalue()
+def _to_opus(data: bytes, profile: AudioProfile, span: ChunkSpan | None) -> bytes:
+    """Copy the packets when the domain allows it and the file permits; else encode."""
+    with open_audio(data) as (container, stream):
+        copy = copyable(container, stream) and may_copy_packets(
+            source_audio(container, stream), profile
+        )
+    if copy:
+        try:
+            return copy_packets(data, span)
+        except CannotCopy:
+            pass  # a gap or an odd stream: re-encoding reads what is there, as for any file
+    return encode_opus(data, profile, span)
