@@ -13,6 +13,7 @@ from pathlib import Path
 from telegram.request import HTTPXRequest
 
 from application.ports import TextFormatter
+from domain.policies import AudioEncoding
 from entrypoints.closing import Closing
 from infrastructure.dashscope import DashScopeRecognizer, QwenFormatter
 from infrastructure.gemini import GeminiFormatter
@@ -34,9 +35,11 @@ def models_dir(data_dir: str) -> Path:
 
 
 def open_dashscope_recognizer(
-    api_key: str, base_url: str, model: str, closing: Closing
+    api_key: str, base_url: str, model: str, closing: Closing, audio_format: str = "opus"
 ) -> DashScopeRecognizer:
-    recognizer = DashScopeRecognizer(api_key, base_url, model)
+    recognizer = DashScopeRecognizer(
+        api_key, base_url, model, audio_format=AudioEncoding(audio_format)
+    )
     closing.register("dashscope recognizer", recognizer.close)
     return recognizer
 

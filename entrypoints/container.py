@@ -113,6 +113,7 @@ class Container(containers.DeclarativeContainer):
                 config.dashscope_base_url,
                 config.asr_model,
                 closing,
+                audio_format=config.asr_audio_format,
             )
         },
     )

@@ -66,6 +66,7 @@ TEXT_DEFAULTS = {
     "VOICESCRIBE_DATA_DIR": "./var",
     "DASHSCOPE_BASE_URL": "https://dashscope-intl.aliyuncs.com/api/v1",
     "ASR_MODEL": "qwen3-asr-flash",
+    "ASR_AUDIO_FORMAT": "opus",  # what qwen3-asr-flash is sent: opus, or mp3 (the reference)
     "LLM_MODEL": "qwen-turbo",
     "GEMINI_MODEL": "gemini-2.5-flash",
     "GEMINI_BASE_URL": "",
@@ -74,6 +75,7 @@ TEXT_DEFAULTS = {
     "TELEGRAM_API_BASE_URL": "https://api.telegram.org",
     "STAR_PACKAGES": "10:5:3,50:35,200:119,1000:549,3000:1399,8888:4444",
 }
+ASR_AUDIO_FORMATS = ("opus", "mp3")
 SECRETS = (
     "DASHSCOPE_API_KEY",
     "GOOGLE_API_KEY",
@@ -152,6 +154,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     required = set(PROFILE_REQUIRES.get(profile, ()))
     for choice in backends.items():
         required.update(BACKEND_REQUIRES.get(choice, ()))
+    if text["ASR_AUDIO_FORMAT"] not in ASR_AUDIO_FORMATS:
+        problems.append(
+            f"ASR_AUDIO_FORMAT={text['ASR_AUDIO_FORMAT']!r} is unknown; use one of: "
+            + ", ".join(ASR_AUDIO_FORMATS)
+        )
     try:
         parse_packages(text["STAR_PACKAGES"])
     except ValueError as error:

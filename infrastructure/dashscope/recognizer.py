@@ -1,11 +1,14 @@
 """The ``SpeechRecognizer`` port on DashScope's qwen3-asr-flash (REST, async SDK).
 
 Why this exists: cloud recognition for the 52 languages of qwen3-asr-flash with no local
-model. The audio travels inline as a base64 ``data:audio/mpeg`` URI (a file path would
-make the SDK upload it to OSS first). One request takes at most 5 minutes and 10 MB of
-base64, so ``max_chunk_seconds`` is 280 s: at the standard profile (32 kbit/s) that is
-1.1 MB of MP3, 1.5 MB as base64. Every call is bounded by a timeout and retried while
-the error is transient; the base URL is passed per call, so no SDK global is touched.
+model. The audio travels inline as a base64 data URI (a file path would make the SDK
+upload it to OSS first): ``data:audio/ogg`` for OGG/Opus, the default, which a Telegram
+voice note usually already is (its packets are copied, not re-encoded), or
+``data:audio/mpeg`` for MP3, the reference bot's format (``ASR_AUDIO_FORMAT=mp3``). One
+request takes at most 5 minutes and 10 MB of base64, so ``max_chunk_seconds`` is 280 s:
+at 32-48 kbit/s that is 1.1-1.7 MB of audio, 1.5-2.2 MB as base64. Every call is bounded
+by a timeout and retried while the error is transient; the base URL is passed per call,
+so no SDK global is touched.
 """
 
 from __future__ import annotations
@@ -27,7 +30,10 @@ DEFAULT_TIMEOUT_SECONDS = 60.0
 DEFAULT_RETRY = RetryPolicy(attempts=3, base_delay_seconds=1.0, budget_seconds=150.0)
 MAX_CHUNK_SECONDS = 280.0
 MAX_REQUEST_BASE64_BYTES = 10 * 1024 * 1024
-_DATA_URI_PREFIX = "data:audio/mpeg;base64,"
+_DATA_URI_PREFIXES = {
+    AudioEncoding.OPUS: "data:audio/ogg;base64,",
+    AudioEncoding.MP3: "data:audio/mpeg;base64,",
+}
 
 
 class DashScopeRecognizer:
@@ -40,9 +46,14 @@ class DashScopeRecognizer:
         model: str = DEFAULT_MODEL,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         retry: RetryPolicy = DEFAULT_RETRY,
+        *,
+        audio_format: AudioEncoding = AudioEncoding.OPUS,
     ) -> None:
         if not api_key:
             raise ValueError("DashScopeRecognizer needs an API key (DASHSCOPE_API_KEY)")
+        if audio_format not in _DATA_URI_PREFIXES:
+            raise ValueError(f"qwen3-asr-flash is sent opus or mp3 here, not {audio_format}")
+        self._audio_format = audio_format
         self._api_key = api_key
         self._base_url = base_url.rstrip("/")
         self._model = model
@@ -51,7 +62,7 @@ class DashScopeRecognizer:
 
     @property
     def encoding(self) -> AudioEncoding:
-        return AudioEncoding.MP3
+        return self._audio_format
 
     @property
     def max_chunk_seconds(self) -> float | None:
@@ -60,14 +71,17 @@ class DashScopeRecognizer:
     async def recognize(
         self, audio: bytes, profile: AudioProfile, language: str | None
     ) -> Recognition:
-        """Text of one MP3 clip; ``Recognition("")`` for no speech. Raises RecognitionFailed."""
-        if profile.encoding is not AudioEncoding.MP3:
+        """Text of one OGG/Opus or MP3 clip; ``Recognition("")`` for no speech. Raises
+        RecognitionFailed."""
+        prefix = _DATA_URI_PREFIXES.get(profile.encoding)
+        if prefix is None:
             raise RecognitionFailed(
-                f"qwen3-asr-flash is sent MP3 here, got {profile.encoding}", transient=False
+                f"qwen3-asr-flash is sent OGG/Opus or MP3 here, got {profile.encoding}",
+                transient=False,
             )
         if not audio:
             return Recognition("")
-        uri = _DATA_URI_PREFIX + base64.b64encode(audio).decode("ascii")
+        uri = prefix + base64.b64encode(audio).decode("ascii")
         if len(uri) > MAX_REQUEST_BASE64_BYTES:
             raise RecognitionFailed(
                 f"{len(audio)} bytes of audio exceed DashScope's 10 MB request limit",

@@ -6,7 +6,10 @@ client, so only the network is faked. ``FakeDashScope`` answers ASR
 with its arrival and answer times, and plays scripted steps: an ``Answer``, a
 ``Failure`` (``THROTTLED``, ``SERVER_ERROR``, ``INVALID_KEY``, ``INVALID_PARAMETER``) or
 ``HANG`` (never answers, to trigger timeouts). Unscripted requests get the default
-answer: ``transcript(request)`` / ``reply(request)``, after ``latency`` seconds.
+answer: ``transcript(request)`` / ``reply(request)``, after ``latency`` seconds. ASR
+audio must be a base64 data URI whose bytes really are what its media type says (OGG
+pages begin ``OggS``; MP3 begins with an ID3 tag or a frame sync), as the service
+rejects audio it cannot read with ``InvalidParameter``.
 
     with FakeDashScope() as fake:
         fake.queue_asr(THROTTLED, Answer("hello", language="en"))
@@ -30,6 +33,20 @@ from typing import Any
 ASR_PATH = "/api/v1/services/aigc/multimodal-generation/generation"
 LLM_PATH = "/api/v1/services/aigc/text-generation/generation"
 HANG_LIMIT_SECONDS = 30.0
+
+
+def _is_mp3(audio: bytes) -> bool:
+    return audio.startswith(b"ID3") or (len(audio) >= 2 and audio[0] == 0xFF and audio[1] >= 0xE0)
+
+
+# The media types of qwen3-asr-flash's documented formats this fake can recognise.
+AUDIO_SIGNATURES: dict[str, Callable[[bytes], bool]] = {
+    "audio/ogg": lambda audio: audio.startswith(b"OggS"),
+    "audio/opus": lambda audio: audio.startswith(b"OggS"),
+    "audio/mpeg": _is_mp3,
+    "audio/mp3": _is_mp3,
+    "audio/wav": lambda audio: audio.startswith(b"RIFF") and audio[8:12] == b"WAVE",
+}
 
 
 @dataclass(frozen=True)
@@ -85,12 +102,26 @@ class RecordedRequest:
         return str(next(part["audio"] for part in self.message("user") if "audio" in part))
 
     @property
+    def media_type(self) -> str:
+        """``audio/ogg`` of ``data:audio/ogg;base64,...``."""
+        return self.audio_uri.partition(",")[0].removeprefix("data:").removesuffix(";base64")
+
+    @property
     def audio(self) -> bytes:
         """The decoded audio of an ASR request's ``data:`` URI (ValueError if not one)."""
         header, _, payload = self.audio_uri.partition(",")
         if not header.startswith("data:") or not header.endswith(";base64"):
             raise ValueError(f"not a base64 data URI: {header[:40]!r}")
         return base64.b64decode(payload, validate=True)
+
+    def check_audio(self) -> None:
+        """ValueError unless the audio is of the media type its data URI names."""
+        audio = self.audio
+        signature = AUDIO_SIGNATURES.get(self.media_type)
+        if signature is None:
+            raise ValueError(f"unsupported audio type {self.media_type!r}")
+        if not signature(audio):
+            raise ValueError(f"the audio is not {self.media_type} (starts {audio[:8]!r})")
 
 
 @dataclass
@@ -190,7 +221,7 @@ class FakeDashScope:
             return Failure(400, "InvalidParameter", "model and a user message are required")
         if request.kind == "asr":
             try:
-                request.audio  # noqa: B018 - decoding is the check
+                request.check_audio()
             except (ValueError, StopIteration, TypeError, binascii.Error) as exc:
                 return Failure(400, "InvalidParameter", f"bad audio: {exc}")
         return None
