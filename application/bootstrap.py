@@ -88,6 +88,7 @@ class Tuning:
     low_balance_minutes: int = 5
     retry_inline_through_queue: bool = True
     job_lease_seconds: float = 600.0
+    conversion_concurrency: int | None = None  # None: one conversion per available core
     owner_alerts: RateLimit = attrs.Factory(lambda: RateLimit(5, 600.0))
 
 
@@ -114,6 +115,7 @@ def bootstrap(ports: Ports, tuning: Tuning) -> Application:
         short_audio_seconds=tuning.policy.short_audio_seconds,
         max_chunk_seconds=tuning.policy.max_chunk_seconds,
         concurrency=tuning.asr_concurrency,
+        conversion_concurrency=tuning.conversion_concurrency,
     )
     formatting = FormattingChain(
         ports.llm_formatters, ports.local_formatter, tuning.policy.format_word_threshold

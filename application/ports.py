@@ -58,8 +58,11 @@ class AudioConverter(Protocol):
         """Duration of the first audio stream. Raises AudioUnreadable."""
         ...
 
-    async def envelope(self, data: bytes, step_seconds: float) -> EnergyEnvelope:
-        """Loudness per step, so long audio can be cut at quiet points."""
+    async def envelope(
+        self, data: bytes, step_seconds: float, span: ChunkSpan | None = None
+    ) -> EnergyEnvelope:
+        """Loudness per step (steps counted from 0 s), so long audio can be cut at quiet
+        points; with ``span``, only of the steps starting in it. Raises AudioUnreadable."""
         ...
 
     async def convert(

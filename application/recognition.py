@@ -1,22 +1,38 @@
-"""Recognizing a whole recording: one request for short audio, parallel chunks for long.
+"""Recognizing a whole recording: one request for short audio, pipelined chunks for long.
 
-Long audio is cut where it is quiet (the domain's chunk plan) into pieces the recognizer
-accepts; the pieces are converted and recognized concurrently, at most ``concurrency`` at
-a time, and joined in their original order.
+Long audio is cut where it is quiet into pieces the recognizer accepts. Cutting is
+sequential (each cut depends on the one before), but it needs only the loudness of a few
+seconds before each limit (``search_window``), so the plan is made one cut at a time
+while the chunks already cut are converted and recognized. Two limits apply: conversion
+is CPU work, bounded by the cores (shared by every recording of the process, so two long
+recordings do not oversubscribe them); recognition is waiting on a service, bounded by
+``concurrency`` per recording. No chunk is converted much before a recognition slot can
+take it, so converted audio never piles up. Results are joined in their original order;
+one chunk failing fails the recording.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 
 from application.errors import PortError
 from application.ports import AudioConverter, Recognition, SpeechRecognizer
-from domain.policies import AudioProfile, ChunkSpan, plan_chunks, select_profile
+from domain.policies import AudioProfile, ChunkSpan, next_cut, search_window, select_profile
 
 ProgressCallback = Callable[[int, int], Awaitable[None]]
 
 ENVELOPE_STEP_SECONDS = 0.1
+
+
+def available_cores() -> int:
+    """CPUs this process may run on (its affinity, which containers often narrow)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 class ChunkedRecognition:
@@ -28,12 +44,17 @@ class ChunkedRecognition:
         short_audio_seconds: float,
         max_chunk_seconds: float,
         concurrency: int,
+        conversion_concurrency: int | None = None,
     ) -> None:
         self._converter = converter
         self._recognizer = recognizer
         self._short_audio_seconds = short_audio_seconds
         self._max_chunk_seconds = max_chunk_seconds
         self._concurrency = max(1, concurrency)
+        self._conversions = max(1, conversion_concurrency or available_cores())
+        self._conversion_slots: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, asyncio.Semaphore
+        ] = weakref.WeakKeyDictionary()
 
     async def recognize(
         self,
@@ -45,55 +66,94 @@ class ChunkedRecognition:
         profile = select_profile(
             duration_seconds, self._recognizer.encoding, self._short_audio_seconds
         )
-        spans = await self._plan(audio, duration_seconds)
-        if len(spans) <= 1:
-            converted = await self._converter.convert(audio, profile)
+        max_chunk = self._max_chunk()
+        if max_chunk is None or duration_seconds <= max_chunk:
+            async with self._cpu():
+                converted = await self._converter.convert(audio, profile)
             result = await self._recognizer.recognize(converted, profile, language)
             if on_chunk_done is not None:
                 await on_chunk_done(1, 1)
             return Recognition(result.text.strip(), result.language)
-        return await self._recognize_chunks(audio, spans, profile, language, on_chunk_done)
+        return await self._recognize_chunks(
+            audio,
+            duration_seconds,
+            max_chunk=max_chunk,
+            profile=profile,
+            language=language,
+            on_chunk_done=on_chunk_done,
+        )
 
-    async def _plan(self, audio: bytes, duration_seconds: float) -> tuple[ChunkSpan, ...]:
+    def _max_chunk(self) -> float | None:
         limit = self._recognizer.max_chunk_seconds
-        if limit is None:
-            return ()
-        max_chunk = min(limit, self._max_chunk_seconds)
-        if duration_seconds <= max_chunk:
-            return ()
-        envelope = await self._converter.envelope(audio, ENVELOPE_STEP_SECONDS)
-        return plan_chunks(duration_seconds, max_chunk, envelope)
+        return None if limit is None else min(limit, self._max_chunk_seconds)
+
+    def _cpu(self) -> asyncio.Semaphore:
+        """This event loop's conversion slots (a semaphore belongs to one loop)."""
+        loop = asyncio.get_running_loop()
+        slots = self._conversion_slots.get(loop)
+        if slots is None:
+            slots = self._conversion_slots[loop] = asyncio.Semaphore(self._conversions)
+        return slots
 
     async def _recognize_chunks(
         self,
         audio: bytes,
-        spans: tuple[ChunkSpan, ...],
+        duration_seconds: float,
+        *,
+        max_chunk: float,
         profile: AudioProfile,
         language: str | None,
         on_chunk_done: ProgressCallback | None,
     ) -> Recognition:
-        slots = asyncio.Semaphore(self._concurrency)
-        finished = 0
+        recognizing = asyncio.Semaphore(self._concurrency)
+        # Chunks between the start of their conversion and the end of their recognition.
+        in_flight = asyncio.Semaphore(self._concurrency + self._conversions)
+        planned = asyncio.Event()
+        total = finished = 0
 
         async def one(span: ChunkSpan) -> Recognition:
             nonlocal finished
-            async with slots:
-                converted = await self._converter.convert(audio, profile, span)
-                result = await self._recognizer.recognize(converted, profile, language)
+            async with in_flight:
+                async with self._cpu():
+                    converted = await self._converter.convert(audio, profile, span)
+                async with recognizing:
+                    result = await self._recognizer.recognize(converted, profile, language)
+                del converted
+            await planned.wait()  # progress counts against the final number of chunks
             finished += 1
             if on_chunk_done is not None:
-                await on_chunk_done(finished, len(spans))
+                await on_chunk_done(finished, total)
             return result
 
         try:
             async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(one(span)) for span in spans]
+                tasks = []
+                start = 0.0
+                while start < duration_seconds:
+                    cut = await self._next_cut(audio, start, duration_seconds, max_chunk)
+                    tasks.append(group.create_task(one(ChunkSpan(start, cut))))
+                    start = cut
+                total = len(tasks)
+                planned.set()
         except* PortError as failures:
             raise _most_telling(failures.exceptions) from None
         results = [task.result() for task in tasks]
         text = " ".join(part for r in results if (part := r.text.strip()))
         detected = next((r.language for r in results if r.language), None)
         return Recognition(text, detected)
+
+    async def _next_cut(
+        self, audio: bytes, start: float, duration_seconds: float, max_chunk: float
+    ) -> float:
+        """The end of the chunk from ``start``, from the loudness of its search window only.
+
+        Not bounded by the conversion slots: it decodes a few seconds, and every chunk
+        after it waits for it."""
+        window = search_window(start, duration_seconds, max_chunk)
+        if window is None:
+            return duration_seconds
+        envelope = await self._converter.envelope(audio, ENVELOPE_STEP_SECONDS, window)
+        return next_cut(start, duration_seconds, max_chunk, envelope)
 
 
 def _most_telling(errors: Sequence[BaseException]) -> BaseException:

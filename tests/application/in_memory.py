@@ -23,7 +23,13 @@ from application.ports import PaymentRecord, ProbedAudio, QueueMessage, Recognit
 from application.progress import Progress
 from domain.jobs import AudioSource, JobStatus, UserStyle, VoiceJob
 from domain.ledger import MinutesAccount
-from domain.policies import AudioEncoding, AudioProfile, ChunkSpan, EnergyEnvelope
+from domain.policies import (
+    AudioEncoding,
+    AudioProfile,
+    ChunkSpan,
+    EnergyEnvelope,
+    steps_between,
+)
 
 T = TypeVar("T")
 
@@ -189,6 +195,7 @@ class FakeConverter:
     def __init__(self, files: FakeFileSource) -> None:
         self._files = files
         self.conversions: list[tuple[AudioProfile, ChunkSpan | None]] = []
+        self.envelopes: list[ChunkSpan | None] = []
 
     async def probe(self, data: bytes) -> ProbedAudio:
         audio = self._files.files[data.decode()]
@@ -196,9 +203,17 @@ class FakeConverter:
             raise AudioUnreadable("not audio")
         return ProbedAudio(audio.duration_seconds)
 
-    async def envelope(self, data: bytes, step_seconds: float) -> EnergyEnvelope:
-        steps = int(self._files.files[data.decode()].duration_seconds / step_seconds) + 1
-        return EnergyEnvelope(step_seconds, [1.0] * steps)
+    async def envelope(
+        self, data: bytes, step_seconds: float, span: ChunkSpan | None = None
+    ) -> EnergyEnvelope:
+        self.envelopes.append(span)
+        audio = self._files.files[data.decode()]
+        if audio.unreadable:
+            raise AudioUnreadable("not audio")
+        steps = range(int(audio.duration_seconds / step_seconds) + 1)
+        if span is not None:
+            steps = steps_between(span.start, span.end, step_seconds)
+        return EnergyEnvelope(step_seconds, [1.0] * len(steps), steps.start)
 
     async def convert(
         self, data: bytes, profile: AudioProfile, span: ChunkSpan | None = None
