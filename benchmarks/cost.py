@@ -1,8 +1,10 @@
 """Benchmark 6, cost: bytes uploaded to ASR per audio minute, LLM calls per 100 jobs.
 
 Bytes: real notes (the committed sample repeated) go through ChunkedRecognition with the
-real PyAvConverter and DashScopeRecognizer against the DashScope wire fake; every byte of
-every ASR request is counted (decoded audio, and the base64 data URI actually sent).
+real PyAvConverter and DashScopeRecognizer against the DashScope wire fake, in both upload
+formats (OGG/Opus: the voice note's packets copied; MP3); every byte of every ASR request
+is counted (decoded audio, and the base64 data URI actually sent). Beside them: the same
+notes encoded by libopus at the Opus profile (what a non-Opus source is sent).
 Floor/reference: the reference bot's 32 kbit/s MP3 = 240 KB per minute.
 
 LLM calls: 100 jobs whose lengths follow a fixed, seeded log-normal distribution of voice
@@ -22,6 +24,7 @@ from benchmarks.common import Report, quick_mode, speech_script, voice_note
 from domain.jobs import UserStyle
 from domain.policies import PCM_16K, AudioEncoding, select_profile
 from infrastructure.audio import PyAvConverter
+from infrastructure.audio._opus import encode_opus
 from infrastructure.dashscope import DashScopeRecognizer
 from infrastructure.dashscope.formatter import QwenFormatter
 from infrastructure.local_formatter import ParagraphFormatter
@@ -40,44 +43,73 @@ def durations(count: int, seed: int = 7) -> list[float]:
 
 async def upload_bytes(report: Report, lengths: list[float]) -> None:
     converter = PyAvConverter()
-    with FakeDashScope() as fake:
-        recognizer = DashScopeRecognizer(fake.api_key, fake.base_url, retry=NO_RETRY)
-        recognition = ChunkedRecognition(
-            converter, recognizer, short_audio_seconds=10.0, max_chunk_seconds=150.0, concurrency=4
+    for encoding in (AudioEncoding.OPUS, AudioEncoding.MP3):
+        with FakeDashScope() as fake:
+            recognizer = DashScopeRecognizer(
+                fake.api_key, fake.base_url, retry=NO_RETRY, audio_format=encoding
+            )
+            recognition = ChunkedRecognition(
+                converter,
+                recognizer,
+                short_audio_seconds=10.0,
+                max_chunk_seconds=150.0,
+                concurrency=4,
+            )
+            for seconds in lengths:
+                before = len(fake.requests)
+                await recognition.recognize(voice_note(seconds), seconds, None)
+                sent = fake.requests[before:]
+                audio = sum(len(r.audio) for r in sent)
+                wire = sum(len(r.audio_uri) for r in sent)
+                _record(report, seconds, encoding, requests=len(sent), audio=audio, wire=wire)
+            await recognizer.close()
+    for seconds in lengths:  # what a non-Opus source would be sent: encoded by libopus
+        profile = select_profile(seconds, AudioEncoding.OPUS)
+        encoded = len(encode_opus(voice_note(seconds), profile, None))
+        report.ratio(
+            f"asr audio KB/min, {_label(seconds, AudioEncoding.OPUS)} re-encoded",
+            encoded / seconds * 60 / 1000,
+            REFERENCE_KB_PER_MINUTE,
+            "reference 32k mp3",
         )
-        for seconds in lengths:
-            before = len(fake.requests)
-            await recognition.recognize(voice_note(seconds), seconds, None)
-            sent = fake.requests[before:]
-            audio = sum(len(r.audio) for r in sent)
-            wire = sum(len(r.audio_uri) for r in sent)
-            profile = select_profile(seconds, AudioEncoding.MP3)
-            label = f"{seconds:g}s {profile.sample_rate // 1000}kHz/{profile.bitrate_kbps}k mp3"
-            per_minute = audio / seconds * 60 / 1000
-            report.ratio(
-                f"asr audio KB/min, {label}",
-                per_minute,
-                REFERENCE_KB_PER_MINUTE,
-                "reference 32k mp3",
-            )
-            report.figure(
-                f"asr wire KB/min (base64 URI), {label}",
-                wire / seconds * 60 / 1000,
-                "KB/min",
-                f"{len(sent)} request(s)",
-            )
-            report.figures.setdefault("upload", []).append(
-                {
-                    "seconds": seconds,
-                    "requests": len(sent),
-                    "audio_bytes": audio,
-                    "wire_bytes": wire,
-                }
-            )
     report.figure(
         "local whisper input (PCM 16 kHz, not uploaded)",
         PCM_16K.bytes_per_second * 60 / 1000,
         "KB/min",
+    )
+
+
+def _label(seconds: float, encoding: AudioEncoding) -> str:
+    profile = select_profile(seconds, encoding)
+    return f"{seconds:g}s {profile.sample_rate // 1000}kHz/{profile.bitrate_kbps}k {encoding}"
+
+
+def _record(
+    report: Report, seconds: float, encoding: AudioEncoding, *, requests: int, audio: int, wire: int
+) -> None:
+    label = _label(seconds, encoding)
+    if encoding is AudioEncoding.OPUS:
+        label += " (voice note copied)"
+    report.ratio(
+        f"asr audio KB/min, {label}",
+        audio / seconds * 60 / 1000,
+        REFERENCE_KB_PER_MINUTE,
+        "reference 32k mp3",
+    )
+    report.figure(
+        f"asr wire KB/min (base64 URI), {label}",
+        wire / seconds * 60 / 1000,
+        "KB/min",
+        f"{requests} request(s)",
+    )
+    report.figures.setdefault("upload", []).append(
+        {
+            "seconds": seconds,
+            "format": str(encoding),
+            "requests": requests,
+            "audio_bytes": audio,
+            "wire_bytes": wire,
+        }
     )
 
 
@@ -115,14 +147,16 @@ async def main(quick: bool) -> Report:
     report = Report("cost", "bytes uploaded per audio minute, LLM calls per 100 jobs", quick)
     await upload_bytes(report, [5.0, 30.0] if quick else [5.0, 30.0, 180.0, 600.0])
     await llm_calls(report, 100)
-    standard = [u for u in report.figures["upload"] if u["seconds"] >= 10]
-    worst = max(u["audio_bytes"] / u["seconds"] * 60 / 1000 for u in standard)
-    report.figure(
-        "standard profile, worst KB/min vs reference 240",
-        worst,
-        "KB/min",
-        "MP3 frame/Xing overhead only",
-    )
+    for encoding in (AudioEncoding.OPUS, AudioEncoding.MP3):
+        standard = [
+            u
+            for u in report.figures["upload"]
+            if u["seconds"] >= 10 and u["format"] == str(encoding)
+        ]
+        worst = max(u["audio_bytes"] / u["seconds"] * 60 / 1000 for u in standard)
+        report.figure(
+            f"{encoding} standard profile, worst KB/min vs reference 240", worst, "KB/min"
+        )
     report.write()
     return report
 

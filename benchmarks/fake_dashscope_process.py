@@ -1,20 +1,26 @@
 """FakeDashScope in its own process, so the worker's RSS and CPU are the worker's only.
 
-ASR latency is proportional to the audio's length: ``SECONDS_PER_AUDIO_SECOND`` x the
-seconds of 32 kbit/s (or 24 kbit/s) MP3 in the request; LLM calls take ``--llm`` seconds.
-Prints the base URL on stdout, then serves until stdin closes.
+ASR latency is proportional to the audio's length: ``--per-second`` x the duration of
+the request's audio, whatever its format (OGG/Opus, MP3), as PyAV reads it from the
+container (the last OGG page's granule, the MP3 Info tag): no decoding. LLM calls take
+``--llm`` seconds. Prints the base URL on stdout, then serves until stdin closes.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import sys
+
+import av
 
 from tests.fakes.dashscope_server import FakeDashScope, RecordedRequest
 
 
-def audio_seconds(mp3_bytes: int, bitrate_kbps: int = 32) -> float:
-    return mp3_bytes * 8 / (bitrate_kbps * 1000)
+def audio_seconds(audio: bytes) -> float:
+    """The duration the container declares (the fake already checked the format)."""
+    with av.open(io.BytesIO(audio), mode="r") as container:
+        return (container.duration or 0) / av.time_base
 
 
 def main() -> None:
@@ -29,7 +35,7 @@ def main() -> None:
             return args.llm
         if args.fixed_asr is not None:
             return args.fixed_asr
-        return args.per_second * audio_seconds(len(request.audio))
+        return args.per_second * audio_seconds(request.audio)
 
     fake = FakeDashScope(latency=latency)
     fake.requests = _Discard()  # type: ignore[assignment]  # keep no request bodies
