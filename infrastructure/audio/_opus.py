@@ -24,7 +24,7 @@ from av.packet import Packet
 
 from application.errors import AudioUnreadable
 from domain.policies import AudioProfile, ChunkSpan, SourceAudio
-from infrastructure.audio._decoding import decode_pieces, whole_frames
+from infrastructure.audio._decoding import decode_pieces, open_audio, whole_frames
 
 OPUS_RATE = 48_000  # Opus timestamps and pre-skip always count 48 kHz samples
 PREROLL_SAMPLES = 3_840  # 80 ms
@@ -82,73 +82,81 @@ def encode_opus(data: bytes, profile: AudioProfile, span: ChunkSpan | None) -> b
     return buffer.getvalue()
 
 
-def copy_packets(data: bytes, span: ChunkSpan | None) -> bytes:
-    """The span's Opus packets (with their pre-roll) remuxed into a new OGG stream.
+def copy_packets(
+    container: InputContainer, stream: AudioStream, data: bytes, span: ChunkSpan | None
+) -> bytes:
+    """The span's Opus packets (with their pre-roll) remuxed into a new OGG stream, read
+    from ``container`` (already open on ``data``, positioned at its start).
 
     Raises CannotCopy if the timestamps have a gap or the format cannot be copied, and
     AudioUnreadable if the span holds no packet at all.
     """
-    first = None if span is None else round(span.start * OPUS_RATE)
+    if not copyable(container, stream):
+        raise CannotCopy
+    begin = 0 if span is None else round(span.start * OPUS_RATE)
+    stop = None if span is None else round(span.end * OPUS_RATE)
     try:
-        far = first is not None and first > PREROLL_SAMPLES + SEEK_MARGIN_SAMPLES
-        return _copy(data, first, span, seek=far)
-    except _SeekMissed:
-        return _copy(data, first, span, seek=False)
+        if begin > PREROLL_SAMPLES + SEEK_MARGIN_SAMPLES:
+            try:
+                container.seek(begin - PREROLL_SAMPLES - SEEK_MARGIN_SAMPLES, stream=stream)
+                return _remux(
+                    stream, _span_packets(container.demux(stream), begin, stop, seek=True)
+                )
+            except _SeekMissed:
+                pass
+            with open_audio(data) as (again, first):  # read from the beginning instead
+                return _remux(first, _span_packets(again.demux(first), begin, stop, seek=False))
+        return _remux(stream, _span_packets(container.demux(stream), begin, stop, seek=False))
+    except av.error.FFmpegError as exc:
+        raise CannotCopy from exc
 
 
 class _SeekMissed(Exception):
     """The seek landed after the pre-roll's start: read from the beginning instead."""
 
 
-def _copy(data: bytes, first: int | None, span: ChunkSpan | None, *, seek: bool) -> bytes:
-    stop = None if span is None else round(span.end * OPUS_RATE)
-    begin = 0 if first is None else first
-    container = av.open(io.BytesIO(data), mode="r", metadata_errors="replace")
-    try:
-        stream = container.streams.audio[0]
-        if not copyable(container, stream):
-            raise CannotCopy
-        if seek:
-            container.seek(begin - PREROLL_SAMPLES - SEEK_MARGIN_SAMPLES, stream=stream)
-        packets = _span_packets(container.demux(stream), begin, stop, seek=seek)
-        return _remux(stream, packets)
-    except av.error.FFmpegError as exc:
-        raise CannotCopy from exc
-    finally:
-        container.close()
-
-
 def _span_packets(
     source: Iterator[Packet], begin: int, stop: int | None, *, seek: bool
 ) -> tuple[list[Packet], int]:
-    """The packets to copy and the samples of them to skip (pre-roll, the OGG pre-skip)."""
-    before: deque[Packet] = deque()  # the last pre-roll's worth before the span
-    chosen: list[Packet] = []
-    start_point = 0
+    """The packets to copy and the samples of them to skip (pre-roll, the OGG pre-skip).
+
+    A gap in the timestamps (a lost or damaged page) raises CannotCopy: copying would
+    silently drop that audio."""
+    before: deque[tuple[int, Packet]] = deque()  # the last pre-roll's worth before the span
     expected: int | None = None
+    first: Packet | None = None
     for packet in source:
-        if packet.pts is None or not packet.size:
+        pts = packet.pts
+        if pts is None or not packet.size:
             continue
-        if expected is not None and packet.pts != expected:
-            raise CannotCopy  # a lost page: copying would silently drop that audio
-        expected = packet.pts + packet.duration
-        if expected <= begin and not chosen:
-            before.append(packet)
-            while len(before) >= 2 and before[1].pts <= expected - PREROLL_SAMPLES:
-                before.popleft()
-            continue
-        if not chosen:
-            start_point = max(packet.pts, 0)
-            earliest = before[0].pts if before else packet.pts
-            if seek and earliest > max(start_point - PREROLL_SAMPLES, 0):
-                raise _SeekMissed
-            chosen.extend(before)
-        if stop is not None and packet.pts >= stop:
+        if expected is not None and pts != expected:
+            raise CannotCopy
+        expected = pts + packet.duration
+        if expected > begin:
+            first = packet
             break
-        chosen.append(packet)
-    if not chosen:
+        before.append((pts, packet))
+        while len(before) >= 2 and before[1][0] <= expected - PREROLL_SAMPLES:
+            before.popleft()
+    if first is None or first.pts is None:
         raise AudioUnreadable("the span holds no audio", transient=False)
-    return chosen, start_point - chosen[0].pts
+    start_point = max(first.pts, 0)
+    earliest = before[0][0] if before else first.pts
+    if seek and earliest > max(start_point - PREROLL_SAMPLES, 0):
+        raise _SeekMissed
+    chosen = [packet for _, packet in before]
+    chosen.append(first)
+    for packet in source:
+        pts = packet.pts
+        if pts is None or not packet.size:
+            continue
+        if pts != expected:
+            raise CannotCopy
+        if stop is not None and pts >= stop:
+            break
+        expected = pts + packet.duration
+        chosen.append(packet)
+    return chosen, start_point - (earliest or 0)
 
 
 def _remux(template: AudioStream, span: tuple[list[Packet], int]) -> bytes:
@@ -157,13 +165,14 @@ def _remux(template: AudioStream, span: tuple[list[Packet], int]) -> bytes:
         raise CannotCopy
     head = bytearray(bytes(template.codec_context.extradata))
     struct.pack_into("<H", head, 10, skip)  # OpusHead pre-skip
-    base = packets[0].pts
+    offset = (packets[0].pts or 0) + skip  # 0 for a span from the start: nothing to rebase
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format="ogg") as output:
         stream = output.add_stream_from_template(template)
         stream.codec_context.extradata = bytes(head)
         for packet in packets:
-            packet.pts = packet.dts = packet.pts - base - skip
+            if offset:
+                packet.pts = packet.dts = (packet.pts or 0) - offset
             packet.stream = stream
             output.mux(packet)
     return buffer.getvalue()

@@ -151,12 +151,11 @@ def convert_blocking(data: bytes, profile: AudioProfile, span: ChunkSpan | None 
 def _to_opus(data: bytes, profile: AudioProfile, span: ChunkSpan | None) -> bytes:
     """Copy the packets when the domain allows it and the file permits; else encode."""
     with open_audio(data) as (container, stream):
-        copy = copyable(container, stream) and may_copy_packets(
+        if copyable(container, stream) and may_copy_packets(
             source_audio(container, stream), profile
-        )
-    if copy:
-        try:
-            return copy_packets(data, span)
-        except CannotCopy:
-            pass  # a gap or an odd stream: re-encoding reads what is there, as for any file
+        ):
+            try:
+                return copy_packets(container, stream, data, span)
+            except CannotCopy:
+                pass  # a gap or an odd stream: re-encoding reads what is there, as for any file
     return encode_opus(data, profile, span)
