@@ -2,13 +2,16 @@
 
 The model (packaged Whisper base) is assembled and loaded once per session. Bounds were
 set from measurements (English WER 0.04, Russian WER 0.19 / CER 0.11) with a margin that
-still fails on wrong-language or garbage output.
+still fails on wrong-language or garbage output. Detecting the language must not cost a
+second encoder pass, nor change what is decoded.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -157,3 +160,68 @@ async def test_a_directory_without_a_model_fails_clearly(tmp_path: Path) -> None
         await broken.recognize(bytes(32_000), PCM_16K, None)
 
     assert caught.value.transient is False
+
+
+def _count_encoder_passes(monkeypatch: pytest.MonkeyPatch, model: Any) -> list[int]:
+    """The frames of every window the real encoder is run on, in order."""
+    windows: list[int] = []
+    real: Callable[[Any], Any] = model.encode
+
+    def encode(features: Any) -> Any:
+        windows.append(features.shape[-1])
+        return real(features)
+
+    monkeypatch.setattr(model, "encode", encode)
+    return windows
+
+
+async def test_detecting_the_language_costs_no_second_encoder_pass(
+    recognizer: WhisperRecognizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audio, script = _sample("ru-greeting")
+    pcm = await _pcm(audio)
+    windows = _count_encoder_passes(monkeypatch, recognizer.load())
+
+    detected = await recognizer.recognize(pcm, PCM_16K, None)
+    passes_detecting = len(windows)
+    hinted = await recognizer.recognize(pcm, PCM_16K, "ru")
+
+    assert detected.language == "ru"
+    assert passes_detecting == 1  # faster-whisper's transcribe alone encodes it twice
+    assert len(windows) == 2
+    assert detected.text == hinted.text
+    assert char_error_rate(script, detected.text) <= 0.25, detected.text
+
+
+@pytest.mark.parametrize(
+    ("repeats", "clip_timestamps"),
+    [(1, "0"), (4, "0"), (1, "0,5")],
+    ids=["one-window", "several-windows", "clipped"],
+)
+async def test_decoding_after_detection_is_decoding_with_that_language(
+    recognizer: WhisperRecognizer, repeats: int, clip_timestamps: str
+) -> None:
+    """The encoder output handed on is the first window decoding would have encoded: the
+    whole note under 30 s, the first 30 s of a longer one, not the window a clip starts."""
+    audio, _ = _sample("en-weather")
+    pcm = np.frombuffer(await _pcm(audio), dtype="<i2").astype(np.float32) / 32768.0
+    samples = np.tile(pcm, repeats)
+    model = recognizer.load()
+
+    def decode(language: str | None) -> tuple[str, list[tuple[str, float, float, float]]]:
+        segments, info = model.transcribe(
+            samples,
+            language=language,
+            beam_size=1,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            clip_timestamps=clip_timestamps,
+        )
+        return info.language, [(s.text, s.start, s.end, s.avg_logprob) for s in segments]
+
+    language, detected = decode(None)
+    _, hinted = decode(language)
+
+    assert language == "en"
+    assert [s[:3] for s in detected] == [s[:3] for s in hinted]
+    assert [s[3] for s in detected] == pytest.approx([s[3] for s in hinted], abs=1e-4)
