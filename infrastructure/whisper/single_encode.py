@@ -17,6 +17,7 @@ Module imported lazily (it imports faster-whisper, which is slow to import and m
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import ctranslate2
@@ -28,7 +29,10 @@ from faster_whisper.audio import pad_or_trim
 class SingleEncodeWhisperModel(WhisperModel):  # type: ignore[misc]  # faster-whisper is untyped
     """Language detection and decoding share the first window's encoder output."""
 
-    _handoff: tuple[np.ndarray, ctranslate2.StorageView] | None = None
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # per thread: with several workers, transcriptions run in parallel threads
+        self._handoffs = threading.local()
 
     def detect_language(  # noqa: PLR0917  (faster-whisper's signature, positional)
         self,
@@ -47,7 +51,7 @@ class SingleEncodeWhisperModel(WhisperModel):  # type: ignore[misc]  # faster-wh
         out the final 10 ms frame, which ``transcribe`` never decodes either. With one
         detection segment the threshold cannot change the answer, so it is not consulted.
         """
-        self._handoff = None
+        self._handoffs.value = None
         if audio is not None or features is None or language_detection_segments != 1:
             return super().detect_language(  # type: ignore[no-any-return]
                 audio,
@@ -59,7 +63,7 @@ class SingleEncodeWhisperModel(WhisperModel):  # type: ignore[misc]  # faster-wh
             )
         window = features[:, : min(self.feature_extractor.nb_max_frames, features.shape[-1] - 1)]
         encoder_output = self.encode(pad_or_trim(window))
-        self._handoff = (features, encoder_output)
+        self._handoffs.value = (features, encoder_output)
         ranked = self.model.detect_language(encoder_output)[0]  # [("<|en|>", p), ...], best first
         probabilities = [(token[2:-2], p) for token, p in ranked]
         language, probability = probabilities[0]
@@ -79,7 +83,8 @@ class SingleEncodeWhisperModel(WhisperModel):  # type: ignore[misc]  # faster-wh
         as usual), and only when decoding starts there (no ``clip_timestamps``) is it the
         window detection encoded.
         """
-        handoff, self._handoff = self._handoff, None
+        handoff = getattr(self._handoffs, "value", None)
+        self._handoffs.value = None
         if (
             encoder_output is None
             and handoff is not None
