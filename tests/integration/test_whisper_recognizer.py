@@ -193,6 +193,16 @@ async def test_detecting_the_language_costs_no_second_encoder_pass(
     assert char_error_rate(script, detected.text) <= 0.25, detected.text
 
 
+async def test_warming_up_runs_one_recognition_before_the_first_note(
+    recognizer: WhisperRecognizer, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    windows = _count_encoder_passes(monkeypatch, recognizer.load())
+
+    await WhisperRecognizer("base", models_dir=models_dir).warm_up()
+
+    assert len(windows) == 1
+
+
 @pytest.mark.parametrize(
     ("repeats", "clip_timestamps"),
     [(1, "0"), (4, "0"), (1, "0,5")],
