@@ -8,7 +8,9 @@ second encoder pass, nor change what is decoded.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -201,6 +203,26 @@ async def test_warming_up_runs_one_recognition_before_the_first_note(
     await WhisperRecognizer("base", models_dir=models_dir).warm_up()
 
     assert len(windows) == 1
+
+
+async def test_recognitions_queue_without_holding_asyncio_s_default_threads(
+    recognizer: WhisperRecognizer,
+) -> None:
+    """As many queued recognitions as asyncio's default executor has threads: other
+    blocking work (the converter's) still runs at once, not after the first recognition."""
+    threads = min(32, (os.cpu_count() or 1) + 4)  # ThreadPoolExecutor's default size
+    finished: list[object] = []
+
+    async def recognize(number: int) -> None:
+        await recognizer.recognize(bytes(2 * 16_000), PCM_16K, "en")
+        finished.append(number)
+
+    queued = [asyncio.create_task(recognize(number)) for number in range(threads)]
+    await asyncio.sleep(0)  # every task has handed its recognition over
+    await asyncio.to_thread(finished.append, "other work")
+    await asyncio.gather(*queued)
+
+    assert finished[0] == "other work"
 
 
 @pytest.mark.parametrize(
