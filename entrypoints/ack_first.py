@@ -10,17 +10,16 @@ ordinary rates such gaps come every few milliseconds, so work starts at once. Un
 sustained burst it waits, but never longer than ``max_wait_seconds`` after its update
 arrived: an overloaded bot then shares the loop again and answers Telegram more slowly,
 which is Telegram's cue to deliver more slowly (backpressure), while nothing stored is lost.
-At most ``concurrency`` updates are handled at a time, which also keeps the HTTP pool and
-the storage thread from being flooded.
+The inbox bounds how many updates are handled at a time, which also keeps the HTTP pool
+and the storage thread from being flooded.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 GAP_SECONDS = 0.002
 MAX_WAIT_SECONDS = 2.0
@@ -57,37 +56,34 @@ def wait_before_work(quiet_for: float, waited: float, gap: float, max_wait: floa
 
 
 class AckFirstAdmission:
-    """Admits background work: a free slot, then a gap in the requests (or time out)."""
+    """Lets background work start once there is a gap in the requests (or it waited long
+    enough). How many run at once is the caller's bound, not this gate's."""
 
     def __init__(
         self,
         activity: IngressActivity,
-        concurrency: int,
         *,
         gap_seconds: float = GAP_SECONDS,
         max_wait_seconds: float = MAX_WAIT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._activity = activity
-        self._slots = asyncio.Semaphore(max(1, concurrency))
         self._turn = asyncio.Lock()  # one waiter watches the requests; the rest queue
         self._gap = gap_seconds
         self._max_wait = max_wait_seconds
         self._clock = clock
 
-    @contextlib.asynccontextmanager
-    async def slot(self, arrived_at: float) -> AsyncIterator[None]:
-        """Held while one update is handled; ``arrived_at`` is on this admission's clock."""
-        async with self._slots:
-            async with self._turn:
-                while True:
-                    delay = wait_before_work(
-                        self._activity.quiet_for(),
-                        self._clock() - arrived_at,
-                        self._gap,
-                        self._max_wait,
-                    )
-                    if delay <= 0:
-                        break
-                    await asyncio.sleep(delay)
-            yield
+    async def wait_turn(self, arrived_at: float) -> None:
+        """Return when work whose update arrived at ``arrived_at`` (this gate's clock)
+        may start."""
+        async with self._turn:
+            while True:
+                delay = wait_before_work(
+                    self._activity.quiet_for(),
+                    self._clock() - arrived_at,
+                    self._gap,
+                    self._max_wait,
+                )
+                if delay <= 0:
+                    return
+                await asyncio.sleep(delay)

@@ -10,8 +10,6 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from telegram.request import HTTPXRequest
-
 from application.ports import TextFormatter
 from domain.policies import AudioEncoding
 from entrypoints.closing import Closing
@@ -20,6 +18,7 @@ from infrastructure.gemini import GeminiFormatter
 from infrastructure.mns import MnsJobQueue
 from infrastructure.sqlite import SqliteDatabase
 from infrastructure.tablestore import TablestoreConnection
+from infrastructure.telegram.aiohttp_request import AiohttpRequest
 from infrastructure.telegram.files import LOCAL_API_LIMIT, PUBLIC_API_LIMIT
 from infrastructure.telegram.tolerant_bot import TolerantBot
 
@@ -92,7 +91,8 @@ def open_telegram_bot(token: str, api_base_url: str, closing: Closing) -> Tolera
         token,
         base_url=f"{api}/bot",
         base_file_url=f"{api}/file/bot",
-        request=HTTPXRequest(connection_pool_size=32, read_timeout=30, write_timeout=60),
+        request=AiohttpRequest(pool_size=16, read_timeout=30, write_timeout=60),
+        get_updates_request=AiohttpRequest(pool_size=1, read_timeout=30),
     )
     closing.register("telegram bot", bot.shutdown)
     return bot

@@ -12,6 +12,7 @@ matters: a voice note's job id is its message, a payment's its charge id).
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 import time
@@ -34,12 +35,19 @@ MAX_HELD = 10_000
 
 
 class Inbox:
+    """Updates waiting in order, handled by at most ``concurrency`` workers that exist
+    only while there is work (so a Function Compute invocation, which waits for the tasks
+    its request started, waits exactly for the handling). A waiting update is kept as its
+    body text, not as parsed objects: under a burst thousands wait, and parsed trees
+    would make every pass of the garbage collector stall the loop for tens of ms."""
+
     def __init__(
         self,
         ptb: PtbApplication,  # type: ignore[type-arg]
         processed: ProcessedUpdates,
         admission: AckFirstAdmission,
         *,
+        concurrency: int,
         max_held: int = MAX_HELD,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
@@ -47,14 +55,16 @@ class Inbox:
         self._ptb = ptb
         self._processed = processed
         self._admission = admission
+        self._concurrency = max(1, concurrency)
         self._clock = clock
         self._wall_clock = wall_clock
         self._room = asyncio.Semaphore(max(1, max_held))
+        self._waiting: collections.deque[tuple[str, str, float]] = collections.deque()
         self._held: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._workers: set[asyncio.Task[None]] = set()
 
-    async def take(self, key: str, body: str, data: dict[str, object]) -> bool:
-        """Claim the update (stored with its body) and schedule it; ``False`` if it was
+    async def take(self, key: str, body: str) -> bool:
+        """Claim the update (stored with its body) and queue it; ``False`` if it was
         claimed before (a redelivery). Raises the store's ``StorageError``: then nothing
         is held and Telegram, answered with an error, delivers it again."""
         await self._room.acquire()
@@ -66,26 +76,19 @@ class Inbox:
         if not taken:
             self._room.release()
             return False
-        self._schedule(key, data)
+        self._hold(key, body)
         return True
 
     async def replay(self, claimed_before: float) -> int:
-        """Schedule unfinished updates claimed before ``claimed_before`` (epoch seconds)
+        """Queue unfinished updates claimed before ``claimed_before`` (epoch seconds)
         that this process does not hold; returns how many."""
         replayed = 0
         for key, payload in await self._processed.unfinished(claimed_before, REPLAY_BATCH):
             if key in self._held:
                 continue
-            try:
-                data = json.loads(payload)
-            except json.JSONDecodeError:
-                data = None
-            if not isinstance(data, dict):
-                await self._processed.finish(key)  # nothing to handle, ever
-                continue
             log.warning("replaying %s, acknowledged but never finished", key)
             await self._room.acquire()
-            self._schedule(key, data)
+            self._hold(key, payload)
             replayed += 1
         return replayed
 
@@ -100,36 +103,43 @@ class Inbox:
 
     async def drain(self) -> None:
         """Wait until every update held is handled."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        while self._workers:
+            await asyncio.gather(*self._workers, return_exceptions=True)
 
     @property
     def held(self) -> int:
         return len(self._held)
 
-    def _schedule(self, key: str, data: dict[str, object]) -> None:
+    def _hold(self, key: str, body: str) -> None:
         self._held.add(key)
-        task = asyncio.create_task(self._handle(key, data, self._clock()))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._waiting.append((key, body, self._clock()))
+        if len(self._workers) < self._concurrency:
+            worker = asyncio.create_task(self._work())
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
 
-    async def _handle(self, key: str, data: dict[str, object], arrived_at: float) -> None:
-        try:
-            async with self._admission.slot(arrived_at):
-                await self._process(key, data)
+    async def _work(self) -> None:
+        while self._waiting:
+            key, body, arrived_at = self._waiting.popleft()
             try:
-                await self._processed.finish(key)
-            except Exception:
-                log.warning("%s handled but not marked finished; it may be replayed", key)
-        finally:
-            self._held.discard(key)
-            self._room.release()
+                await self._admission.wait_turn(arrived_at)
+                await self._process(key, body)
+                try:
+                    await self._processed.finish(key)
+                except Exception:
+                    log.warning("%s handled but not marked finished; it may be replayed", key)
+            finally:
+                self._held.discard(key)
+                self._room.release()
 
-    async def _process(self, key: str, data: dict[str, object]) -> None:
+    async def _process(self, key: str, body: str) -> None:
         try:
-            update = Update.de_json(data, self._ptb.bot)
+            data = json.loads(body)
+            update = Update.de_json(data, self._ptb.bot) if isinstance(data, dict) else None
         except Exception:
-            log.warning("%s does not parse; dropped", key, exc_info=True)
+            update = None
+        if update is None:
+            log.warning("%s does not parse; dropped", key)
             return
         try:
             await self._ptb.process_update(update)

@@ -12,6 +12,7 @@ import attrs
 import httpx
 import pytest
 import uvicorn
+from starlette.applications import Starlette
 
 from entrypoints.container import build_container
 from entrypoints.settings import load_settings
@@ -28,6 +29,7 @@ class Webhook:
     url: str
     client: httpx.AsyncClient
     fake: TelegramFake
+    app: Starlette
 
     async def post(self, body: bytes | dict[str, object], secret: str | None = SECRET) -> int:
         headers = {"content-type": "application/json"}
@@ -36,6 +38,9 @@ class Webhook:
         content = body if isinstance(body, bytes) else json.dumps(body).encode()
         response = await self.client.post(self.url, content=content, headers=headers)
         return response.status_code
+
+
+CONCURRENCY = 3
 
 
 @pytest.fixture
@@ -48,7 +53,9 @@ async def webhook(tmp_path: Path, telegram_fake: TelegramFake) -> AsyncIterator[
             "TELEGRAM_WEBHOOK_SECRET": SECRET,
         }
     )
-    app = create_webhook_app(build_container(settings), SECRET, max_body_bytes=50_000)
+    container = build_container(settings)
+    app = create_webhook_app(container, SECRET, max_body_bytes=50_000, concurrency=CONCURRENCY)
+    app.state.container = container
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
@@ -56,7 +63,7 @@ async def webhook(tmp_path: Path, telegram_fake: TelegramFake) -> AsyncIterator[
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     async with httpx.AsyncClient(timeout=10) as client:
-        yield Webhook(f"http://127.0.0.1:{port}{WEBHOOK_PATH}", client, telegram_fake)
+        yield Webhook(f"http://127.0.0.1:{port}{WEBHOOK_PATH}", client, telegram_fake, app)
     server.should_exit = True
     await asyncio.wait_for(serving, 30)
 
@@ -109,6 +116,46 @@ async def test_an_unknown_update_type_is_acknowledged_and_ignored(webhook: Webho
     assert await webhook.post({"update_id": 5005, "some_future_kind": {"x": 1}}) == 200
     await asyncio.sleep(0.2)
     assert webhook.fake.sent_messages() == []
+
+
+async def test_acknowledgements_never_wait_for_the_bots_answers(webhook: Webhook) -> None:
+    fake = webhook.fake
+    fake.set_latency("sendMessage", 1.0)
+    updates = [fake.push_text(10 + i, 10 + i, "/start", update_id=6000 + i) for i in range(20)]
+    statuses = await asyncio.gather(*(webhook.post(update) for update in updates))
+    acknowledged = time.monotonic()
+    assert statuses == [200] * 20
+    await fake.wait_for_async(lambda: len(fake.sent_messages()) == 20, timeout=30)
+    answered = [c.finished for c in fake.calls_to("sendMessage") if c.finished is not None]
+    assert acknowledged < min(answered), "every 200 went out before the first answer came back"
+
+
+async def test_at_most_the_configured_number_of_updates_are_handled_at_once(
+    webhook: Webhook,
+) -> None:
+    fake = webhook.fake
+    fake.set_latency("sendMessage", 0.3)
+    updates = [fake.push_text(50 + i, 50 + i, "/start", update_id=7000 + i) for i in range(12)]
+    assert await asyncio.gather(*(webhook.post(u) for u in updates)) == [200] * 12
+    await fake.wait_for_async(lambda: len(fake.sent_messages()) == 12, timeout=30)
+    calls = fake.calls_to("sendMessage")
+    overlap = max(
+        sum(1 for other in calls if other.time <= call.time < (other.finished or 0))
+        for call in calls
+    )
+    assert 2 <= overlap <= CONCURRENCY, f"{overlap} handled at once"
+
+
+async def test_an_update_that_cannot_be_stored_is_refused_so_telegram_sends_it_again(
+    webhook: Webhook,
+) -> None:
+    container = webhook.app.state.container
+    await container.sqlite().close()  # the store is gone
+    assert await webhook.post(start_update(webhook.fake, 8008)) == 503
+    response = await webhook.client.get(webhook.url.replace(WEBHOOK_PATH, "/healthz"))
+    assert response.json()["held"] == 0, "nothing is held that was not stored"
+    await asyncio.sleep(0.2)
+    assert webhook.fake.sent_messages(USER) == []
 
 
 async def test_health(webhook: Webhook) -> None:

@@ -1,4 +1,5 @@
-"""Fixtures for the integration tests: real SQLite files in a temporary directory."""
+"""Fixtures for the integration tests: real SQLite files in a temporary directory, and the
+Bot API fake."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from infrastructure.sqlite import SqliteDatabase
+from tests.fakes.telegram import telegram_fake  # noqa: F401 (fixture)
 
 
 @pytest.fixture

@@ -160,7 +160,8 @@ def _parse_multipart(
         if name is None:
             continue
         filename = _form_param(disposition, "filename")
-        if filename is None and "content-type" not in headers:
+        kind = headers.get("content-type", "text/plain").split(";")[0].strip().lower()
+        if filename is None and kind == "text/plain":  # RFC 7578: a field, not a file
             raw[name] = content.decode("utf-8", "replace")
         else:
             files[name] = UploadedFile(name, filename, headers.get("content-type"), content)
