@@ -3,10 +3,10 @@
 Why this exists: voice notes, audio files and videos arrive in many containers and
 codecs; recognizers want one small, known encoding. PyAV bundles FFmpeg (with libopus),
 starts no process (fast on short clips) and releases the GIL while it decodes and
-encodes, so the blocking work runs in ``asyncio.to_thread``. Three routes, cheapest
-first: Opus packets copied from an Opus source (``_opus``), PCM written from the
-resampled frames, MP3 through lameenc (``_mp3``); every route streams, holding a few
-frames, never the decoded file.
+encodes, so the blocking work runs in ``asyncio.to_thread``. The routes, cheapest first:
+an Opus voice note sent as it is (``_ogg_pages``) or its packets copied (``_opus``), PCM
+written from the resampled frames, MP3 through lameenc (``_mp3``), Opus encoded; every
+route streams, holding a few frames, never the decoded file.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from domain.policies import (
 from infrastructure.audio._decoding import decode_pieces, open_audio, pcm_bytes, sample_arrays
 from infrastructure.audio._errors import unreadable_on_error
 from infrastructure.audio._mp3 import encode_mp3
+from infrastructure.audio._ogg_pages import is_whole_opus_stream
 from infrastructure.audio._opus import (
     CannotCopy,
     copy_packets,
@@ -154,6 +155,8 @@ def _to_opus(data: bytes, profile: AudioProfile, span: ChunkSpan | None) -> byte
         if copyable(container, stream) and may_copy_packets(
             source_audio(container, stream), profile
         ):
+            if span is None and len(container.streams) == 1 and is_whole_opus_stream(data):
+                return data  # already what the recognizer takes: not even remuxed
             try:
                 return copy_packets(container, stream, data, span)
             except CannotCopy:
