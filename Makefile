@@ -22,8 +22,11 @@ run: venv
 serve: venv
 	$(BIN)/voicescribe serve
 
+# The benchmarks' quick mode is a smoke test here: every benchmark must run to the end
+# offline (a crash fails); its timings are printed, never judged (machines differ).
 test: lint typecheck layers
 	$(BIN)/pytest
+	$(BIN)/python -m benchmarks --quick
 
 lint: venv
 	$(BIN)/ruff check .
