@@ -158,6 +158,11 @@ async def test_an_update_that_cannot_be_stored_is_refused_so_telegram_sends_it_a
     assert webhook.fake.sent_messages(USER) == []
 
 
+async def test_other_methods_and_paths_are_starlettes_to_answer(webhook: Webhook) -> None:
+    assert (await webhook.client.get(webhook.url)).status_code == 405
+    assert (await webhook.client.post(webhook.url + "x", content=b"{}")).status_code == 404
+
+
 async def test_health(webhook: Webhook) -> None:
     response = await webhook.client.get(webhook.url.replace(WEBHOOK_PATH, "/healthz"))
     assert response.status_code == 200
