@@ -54,6 +54,7 @@ from entrypoints.fc_worker import (
 )
 from entrypoints.settings import Settings, load_settings
 from entrypoints.webhook import create_webhook_app
+from entrypoints.webhook_inbox import Inbox
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class FcRuntime:
         self._thread.start()
         self._ready = asyncio.Lock()
         self._webhook: AsgiApp | None = None
+        self._inbox: Inbox | None = None
         self._lifespan: AsgiLifespan | None = None
         self._bot_started = False
         try:
@@ -104,8 +106,14 @@ class FcRuntime:
                 app = create_webhook_app(self.container, secret, workers=0, concurrency=concurrency)
                 lifespan = AsgiLifespan(app)
                 await lifespan.start()  # the bot: getMe, PTB's update fetcher
-                self._webhook, self._lifespan = app, lifespan
+                self._webhook, self._lifespan, self._inbox = app, lifespan, app.state.inbox
             return self._webhook
+
+    @property
+    def webhook_inbox(self) -> Inbox:
+        """The webhook app's inbox (``webhook_app`` first)."""
+        assert self._inbox is not None, "webhook_app() builds it"
+        return self._inbox
 
     async def worker_app(self) -> Application:
         """The use cases, with the bot (which delivers the text) initialized once."""
@@ -192,7 +200,10 @@ def webhook_handler(event: bytes | str, context: Any) -> dict[str, object]:
         app = await current.webhook_app()
         before = asyncio.all_tasks()
         response = await call_asgi(app, request)
-        if not await finish_started_work(before, deadline):
+        settled = await finish_started_work(before, deadline)
+        # The inbox's workers may predate this request (another invocation on this
+        # instance started them) and handle its update too: wait for the inbox as well.
+        if not (settled and await current.webhook_inbox.drain(max(0.0, deadline.remaining()))):
             log.warning(
                 "%s %s: work still running at the invocation's deadline; it resumes when "
                 "this instance next runs (or is lost with it)",

@@ -101,10 +101,17 @@ class Inbox:
             except Exception:
                 log.warning("inbox replay failed; trying again later", exc_info=True)
 
-    async def drain(self) -> None:
-        """Wait until every update held is handled."""
+    async def drain(self, limit_seconds: float | None = None) -> bool:
+        """Wait until every update held is handled, at most ``limit_seconds``; whether it
+        was. Waiting is never what stops the handling, not even when it is cancelled."""
+        loop = asyncio.get_running_loop()
+        end = None if limit_seconds is None else loop.time() + limit_seconds
         while self._workers:
-            await asyncio.gather(*self._workers, return_exceptions=True)
+            remaining = None if end is None else end - loop.time()
+            if remaining is not None and remaining <= 0:
+                return False
+            await asyncio.wait(set(self._workers), timeout=remaining)
+        return True
 
     @property
     def held(self) -> int:

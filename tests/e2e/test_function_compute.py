@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -269,6 +271,30 @@ def test_start_is_answered_before_the_invocation_returns(cloud: Cloud, base64_bo
     assert response["isBase64Encoded"] is False
     [answer] = cloud.telegram.sent_messages(USER)  # already there: no waiting after return
     assert answer.plain_text.strip()
+
+
+def test_concurrent_invocations_each_return_only_once_their_update_is_answered(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FC may run several invocations on one instance at once. With one handling worker
+    the later invocations start none of their own: each must still wait for its update."""
+    monkeypatch.setenv("WEBHOOK_CONCURRENCY", "1")
+    fc.reset_for_tests()
+    fc.initializer(WEBHOOK)
+    cloud.telegram.set_latency("sendMessage", 0.4)
+    users = [USER + i for i in range(1, 5)]
+    updates = [cloud.telegram.push_text(u, u, "/start", update_id=7100 + u) for u in users]
+
+    def invoke(update: dict[str, object]) -> tuple[int, bool]:
+        time.sleep(0.1 * updates.index(update))  # each arrives while the one before is handled
+        response = webhook(http_event(update))
+        chat = update["message"]["chat"]["id"]  # type: ignore[index]
+        return int(response["statusCode"]), bool(cloud.telegram.sent_messages(chat))
+
+    with concurrent.futures.ThreadPoolExecutor(len(updates)) as pool:
+        outcomes = list(pool.map(invoke, updates))
+
+    assert outcomes == [(200, True)] * len(updates), "an invocation returned before its answer"
 
 
 @pytest.mark.parametrize("secret", [None, "wrong-secret", SECRET + "x"])

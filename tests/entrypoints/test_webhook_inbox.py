@@ -94,3 +94,16 @@ async def test_replay_takes_what_a_dead_instance_left_but_not_what_this_one_hold
     assert sorted(ptb.handled) == [1, 2, 4]
     assert await store.unfinished(time.time() + 10, 100) == [], "3 is finished, never retried"
     assert await inbox.replay(time.time() + 10) == 0
+
+
+async def test_waiting_for_the_inbox_gives_up_in_time_and_stops_nothing(
+    store: SqliteProcessedUpdates,
+) -> None:
+    ptb = RecordingBot()
+    ptb.release.clear()
+    inbox = make_inbox(ptb, store, concurrency=1)
+    assert await inbox.take("update:1", body(1))
+    assert await inbox.drain(0.1) is False, "still handling"
+    ptb.release.set()
+    assert await inbox.drain(5) is True
+    assert ptb.handled == [1], "the handling went on after the wait gave up"
