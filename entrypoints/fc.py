@@ -21,8 +21,9 @@ included; it resumes where it was on the next one.
 Why the webhook waits for the work. FC freezes an instance as soon as the handler
 returns, so anything still running (the reply to ``/start``, a voice note being
 transcribed) would stall until the next request, or die with the instance. The handler
-therefore waits until every task the request started has finished, bounded by the
-function's timeout. Short audio (up to ``SYNC_THRESHOLD_SECONDS``) is thus transcribed
+therefore waits until every task the request started has finished and the webhook's
+inbox is empty (its workers may have been started by another invocation on the same
+instance), bounded by the function's timeout. Short audio (up to ``SYNC_THRESHOLD_SECONDS``) is thus transcribed
 and answered inside the invocation; longer audio is only put on MNS, where the worker
 function takes it. Telegram gets its 200 once the update is handled: a few seconds for
 short audio; if it redelivers meanwhile, the ``update_id`` claim answers 200 at once.
