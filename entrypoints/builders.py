@@ -29,8 +29,10 @@ def open_sqlite(data_dir: str, closing: Closing) -> SqliteDatabase:
     return database
 
 
-def models_dir(data_dir: str) -> Path:
-    return Path(data_dir).expanduser() / "models"
+def models_dir(data_dir: str, configured: str = "") -> Path:
+    """Where the packaged model is assembled: ``WHISPER_MODELS_DIR``, else the data dir's
+    ``models`` (one assembled copy can serve many data directories, or a read-only image)."""
+    return Path(configured or Path(data_dir) / "models").expanduser()
 
 
 def open_dashscope_recognizer(

@@ -104,7 +104,9 @@ class Container(containers.DeclarativeContainer):
         local=providers.Singleton(
             WhisperRecognizer,
             config.whisper_model,
-            models_dir=providers.Callable(builders.models_dir, config.data_dir),
+            models_dir=providers.Callable(
+                builders.models_dir, config.data_dir, config.whisper_models_dir
+            ),
         ),
         **{
             "qwen-asr": providers.Singleton(

@@ -23,10 +23,11 @@ returns, so anything still running (the reply to ``/start``, a voice note being
 transcribed) would stall until the next request, or die with the instance. The handler
 therefore waits until every task the request started has finished and the webhook's
 inbox is empty (its workers may have been started by another invocation on the same
-instance), bounded by the function's timeout. Short audio (up to ``SYNC_THRESHOLD_SECONDS``) is thus transcribed
-and answered inside the invocation; longer audio is only put on MNS, where the worker
-function takes it. Telegram gets its 200 once the update is handled: a few seconds for
-short audio; if it redelivers meanwhile, the ``update_id`` claim answers 200 at once.
+instance), bounded by the function's timeout. Short audio (up to
+``SYNC_THRESHOLD_SECONDS``) is thus transcribed and answered inside the invocation;
+longer audio is only put on MNS, where the worker function takes it. Telegram gets its
+200 once the update is handled: a few seconds for short audio; if it redelivers
+meanwhile, the ``update_id`` claim answers 200 at once.
 """
 
 from __future__ import annotations

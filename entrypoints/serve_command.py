@@ -21,6 +21,7 @@ from entrypoints.container import Container
 from entrypoints.telegram.admin import AdminHandlers
 from entrypoints.telegram.handlers import BotHandlers
 from entrypoints.telegram.payments import PaymentHandlers
+from entrypoints.warm_start import warm_recognizer
 from entrypoints.worker_loop import run_workers
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ async def serve(container: Container, stop: asyncio.Event | None = None) -> int:
     app = container.application()
     async with ptb:
         assert ptb.updater is not None
+        await warm_recognizer(container)
         await BotHandlers.publish_commands(ptb)
         await ptb.updater.start_polling(allowed_updates=Update.ALL_TYPES)
         await ptb.start()

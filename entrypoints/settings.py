@@ -84,7 +84,14 @@ SECRETS = (
     "TELEGRAM_BOT_TOKEN",
     "TELEGRAM_WEBHOOK_SECRET",
 )
-OPTIONAL_TEXT = ("TABLESTORE_ENDPOINT", "TABLESTORE_INSTANCE", "MNS_ENDPOINT", *SECRETS)
+# WHISPER_MODELS_DIR: where the packaged model is assembled; empty = VOICESCRIBE_DATA_DIR/models.
+OPTIONAL_TEXT = (
+    "TABLESTORE_ENDPOINT",
+    "TABLESTORE_INSTANCE",
+    "MNS_ENDPOINT",
+    "WHISPER_MODELS_DIR",
+    *SECRETS,
+)
 NUMBERS: dict[str, tuple[type, float, float]] = {
     # name: (type, default, smallest allowed)
     "FORMAT_WORD_THRESHOLD": (int, 150, 0),

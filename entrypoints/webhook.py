@@ -32,6 +32,7 @@ from application.errors import StorageError
 from entrypoints.ack_first import AckFirstAdmission, IngressActivity
 from entrypoints.container import Container
 from entrypoints.serve_command import build_bot
+from entrypoints.warm_start import warm_recognizer
 from entrypoints.webhook_inbox import REPLAY_AFTER_SECONDS, Inbox
 from entrypoints.worker_loop import run_workers
 
@@ -76,6 +77,7 @@ def create_webhook_app(
         stop = asyncio.Event()
         async with ptb:
             await ptb.start()
+            await warm_recognizer(container)  # before the port opens: no note waits for it
             await inbox.replay(time.time() - REPLAY_AFTER_SECONDS)
             gc.freeze()  # start-up's objects live as long as the process: keep them out
             # of the collector's full passes, which otherwise stall the loop ~150 ms

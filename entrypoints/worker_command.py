@@ -16,6 +16,7 @@ from application.bootstrap import Application
 from application.commands import SweepStuckJobs
 from entrypoints.container import Container
 from entrypoints.serve_command import stop_on_signals
+from entrypoints.warm_start import warm_recognizer
 from entrypoints.worker_loop import run_workers
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ async def run_worker(
     container.config.channel.from_value("telegram")
     bot = container.telegram_bot()
     await bot.initialize()
+    await warm_recognizer(container)
     app = container.application()
     grace = float(container.config.worker_grace_seconds())
     stale_after = float(container.config.job_lease_seconds()) + float(

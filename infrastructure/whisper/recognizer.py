@@ -45,6 +45,7 @@ MAX_CHUNK_SECONDS = 600.0
 # since a single model already keeps both cores busy.
 _models: dict[tuple[str, str, str, int], WhisperModel] = {}
 _load_lock = threading.Lock()
+_warmed: set[int] = set()  # ids of the models in ``_models`` that have recognized once
 _run_lock = threading.Lock()
 # Recognitions queue for this one thread rather than wait on the lock inside asyncio's
 # default executor: waiting there held its few threads (6 on 2 cores) from the converter's
@@ -101,8 +102,11 @@ class WhisperRecognizer:
         await asyncio.get_running_loop().run_in_executor(_model_thread, self._warm_up)
 
     def _warm_up(self) -> None:
-        self.load()
+        model = self.load()
+        if id(model) in _warmed:
+            return  # this process has run this model already
         self.recognize_blocking(bytes(2 * PCM_RATE), PCM_16K, None)  # detect + encode + decode
+        _warmed.add(id(model))
 
     async def recognize(
         self, audio: bytes, profile: AudioProfile, language: str | None

@@ -22,9 +22,14 @@ class RunningBot:
 
 
 @pytest.fixture
-def bot_settings(tmp_path: Path, telegram_fake: TelegramFake) -> dict[str, str]:  # noqa: F811
+def bot_settings(
+    tmp_path: Path,
+    telegram_fake: TelegramFake,  # noqa: F811
+    shared_models_dir: Path,
+) -> dict[str, str]:
     return {
         "VOICESCRIBE_DATA_DIR": str(tmp_path / "var"),
+        "WHISPER_MODELS_DIR": str(shared_models_dir),
         "TELEGRAM_BOT_TOKEN": telegram_fake.token,
         "TELEGRAM_API_BASE_URL": telegram_fake.api_base_url,
         "SYNC_THRESHOLD_SECONDS": "60",

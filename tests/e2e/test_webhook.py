@@ -44,10 +44,13 @@ CONCURRENCY = 3
 
 
 @pytest.fixture
-async def webhook(tmp_path: Path, telegram_fake: TelegramFake) -> AsyncIterator[Webhook]:
+async def webhook(
+    tmp_path: Path, telegram_fake: TelegramFake, shared_models_dir: Path
+) -> AsyncIterator[Webhook]:
     settings = load_settings(
         {
             "VOICESCRIBE_DATA_DIR": str(tmp_path),
+            "WHISPER_MODELS_DIR": str(shared_models_dir),
             "TELEGRAM_BOT_TOKEN": telegram_fake.token,
             "TELEGRAM_API_BASE_URL": telegram_fake.api_base_url,
             "TELEGRAM_WEBHOOK_SECRET": SECRET,
@@ -120,12 +123,12 @@ async def test_an_unknown_update_type_is_acknowledged_and_ignored(webhook: Webho
 
 async def test_acknowledgements_never_wait_for_the_bots_answers(webhook: Webhook) -> None:
     fake = webhook.fake
-    fake.set_latency("sendMessage", 1.0)
-    updates = [fake.push_text(10 + i, 10 + i, "/start", update_id=6000 + i) for i in range(20)]
+    fake.set_latency("sendMessage", 0.5)
+    updates = [fake.push_text(10 + i, 10 + i, "/start", update_id=6000 + i) for i in range(9)]
     statuses = await asyncio.gather(*(webhook.post(update) for update in updates))
     acknowledged = time.monotonic()
-    assert statuses == [200] * 20
-    await fake.wait_for_async(lambda: len(fake.sent_messages()) == 20, timeout=30)
+    assert statuses == [200] * 9
+    await fake.wait_for_async(lambda: len(fake.sent_messages()) == 9, timeout=30)
     answered = [c.finished for c in fake.calls_to("sendMessage") if c.finished is not None]
     assert acknowledged < min(answered), "every 200 went out before the first answer came back"
 
@@ -196,10 +199,11 @@ def test_the_webhook_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
 
 
 async def test_an_update_acknowledged_by_a_crashed_webhook_is_replayed_on_start(
-    tmp_path: Path, telegram_fake: TelegramFake
+    tmp_path: Path, telegram_fake: TelegramFake, shared_models_dir: Path
 ) -> None:
     env = {
         "VOICESCRIBE_DATA_DIR": str(tmp_path),
+        "WHISPER_MODELS_DIR": str(shared_models_dir),
         "TELEGRAM_BOT_TOKEN": telegram_fake.token,
         "TELEGRAM_API_BASE_URL": telegram_fake.api_base_url,
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
