@@ -5,7 +5,8 @@ codecs; recognizers want one small, known encoding. PyAV bundles FFmpeg (with li
 starts no process (fast on short clips) and releases the GIL while it decodes and
 encodes, so the blocking work runs in ``asyncio.to_thread``. The routes, cheapest first:
 an Opus voice note sent as it is (``_ogg_pages``) or its packets copied (``_opus``), PCM
-written from the resampled frames, MP3 through lameenc (``_mp3``), Opus encoded; every
+written from the resampled frames, MP3 through lameenc (``_mp3``) with the decoder a
+thread ahead (``_read_ahead``), Opus encoded; every
 route streams, holding a few frames, never the decoded file.
 """
 
@@ -40,8 +41,10 @@ from infrastructure.audio._opus import (
     encode_opus,
     source_audio,
 )
+from infrastructure.audio._read_ahead import batched, read_ahead
 
 ENVELOPE_RATE = 16_000
+MP3_HANDOFF_BYTES = 1 << 16  # 2 s of 16 kHz PCM per hand-over to the encoding thread
 
 
 class PyAvConverter:
@@ -146,7 +149,8 @@ def convert_blocking(data: bytes, profile: AudioProfile, span: ChunkSpan | None 
                 out.write(piece)
             return out.getvalue()
         assert profile.bitrate_kbps is not None
-        return encode_mp3(pcm, profile.sample_rate, profile.bitrate_kbps)
+        ahead = read_ahead(batched(pcm, MP3_HANDOFF_BYTES))
+        return encode_mp3(ahead, profile.sample_rate, profile.bitrate_kbps)
 
 
 def _to_opus(data: bytes, profile: AudioProfile, span: ChunkSpan | None) -> bytes:
