@@ -5,7 +5,8 @@ sqlite3 connections must stay on the thread that made them and every call blocks
 coroutines await that thread. Several processes may open the same file (the webhook and the
 worker), so writers take the write lock up front (``BEGIN IMMEDIATE``) and correctness rests
 on SQL transactions, never on in-process locks. Every ``sqlite3.Error`` (and a path that
-cannot be created) leaves this module as a ``StorageError``.
+cannot be created) leaves this module as a ``StorageError``. Commits never checkpoint the
+WAL; ``BackgroundCheckpoints`` does, on a thread of its own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from application.errors import StorageError
+from infrastructure.sqlite.checkpoints import DELAY_SECONDS as CHECKPOINT_DELAY_SECONDS
+from infrastructure.sqlite.checkpoints import BackgroundCheckpoints
 from infrastructure.sqlite.schema import migrate
 
 T = TypeVar("T")
@@ -31,13 +34,22 @@ _WAL_RETRY_SECONDS = 0.01
 
 
 class SqliteDatabase:
-    def __init__(self, path: str | PathLike[str], *, busy_timeout_ms: int = 5000) -> None:
+    def __init__(
+        self,
+        path: str | PathLike[str],
+        *,
+        busy_timeout_ms: int = 5000,
+        checkpoint_delay_seconds: float = CHECKPOINT_DELAY_SECONDS,
+    ) -> None:
         """Nothing is opened here: the first call opens the file on the worker thread."""
         self._path = Path(path)
         self._busy_timeout_ms = int(busy_timeout_ms)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._connection: sqlite3.Connection | None = None
         self._closed = False
+        self.checkpoints = BackgroundCheckpoints(
+            self._path, self._busy_timeout_ms, checkpoint_delay_seconds
+        )
 
     @property
     def path(self) -> Path:
@@ -49,7 +61,7 @@ class SqliteDatabase:
         The write lock is held from the start, so a read-then-write inside ``fn`` cannot
         interleave with another connection's, in this process or another.
         """
-        return await self._submit(lambda conn: _in_transaction(conn, fn, "BEGIN IMMEDIATE"))
+        return await self._submit(lambda conn: self._committed(conn, fn))
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn(conn)`` in a deferred transaction: one snapshot, no write lock taken."""
@@ -65,6 +77,7 @@ class SqliteDatabase:
             await loop.run_in_executor(self._executor, self._close_connection)
         finally:
             self._executor.shutdown(wait=True)
+            await asyncio.to_thread(self.checkpoints.stop)
 
     async def _submit(self, work: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed:
@@ -93,12 +106,18 @@ class SqliteDatabase:
             conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
             _use_wal(conn, self._busy_timeout_ms / 1000)
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA wal_autocheckpoint = 0")  # BackgroundCheckpoints does it
             _in_transaction(conn, migrate, "BEGIN IMMEDIATE")
         except BaseException:
             conn.close()
             raise
         self._connection = conn
         return conn
+
+    def _committed(self, conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+        result = _in_transaction(conn, fn, "BEGIN IMMEDIATE")
+        self.checkpoints.written()
+        return result
 
     def _close_connection(self) -> None:
         if self._connection is not None:
