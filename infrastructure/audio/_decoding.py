@@ -24,6 +24,10 @@ from domain.policies import ChunkSpan
 # Decoding starts this long before a span, so the decoder's pre-roll (Opus, the MP3 bit
 # reservoir) is settled when the span begins; the surplus is trimmed by sample count.
 SEEK_MARGIN_SECONDS = 1.0
+# Resampled frames this long (the last one shorter, never padded): a 20 ms Opus frame is
+# 320 samples at 16 kHz, and handling 9,000 of them per 3 min in Python cost 10 % of a
+# PCM conversion (386 vs 334 ms with 4,096-sample frames).
+RESAMPLED_FRAME_SAMPLES = 4096
 
 # A decoded frame and the part of it, [low, high) in samples, that lies inside the span.
 Piece = tuple[av.AudioFrame, int, int]
@@ -96,7 +100,9 @@ def _decode(
 ) -> Iterator[Piece]:
     first = 0 if span is None else round(span.start * rate)
     stop = None if span is None else round(span.end * rate)
-    resampler = av.AudioResampler(format=sample_format, layout="mono", rate=rate)
+    resampler = av.AudioResampler(
+        format=sample_format, layout="mono", rate=rate, frame_size=RESAMPLED_FRAME_SAMPLES
+    )
     with open_audio(data) as (container, stream):
         origin = _start_time(stream)
         if seek and span is not None:
