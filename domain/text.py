@@ -76,6 +76,8 @@ def split_for_telegram(
     budget = _text_budget(limit, use_code_tags)
     if not text:
         return []
+    if len(escape_html(text).encode("utf-16-le")) // 2 <= budget:
+        return [text]  # the common case, measured at C speed: it all fits
     # rendered_before[i] is the rendered length of text[:i]; it strictly increases, so the
     # furthest end that fits is one binary search away (linear overall, not quadratic).
     rendered_before = array("q", accumulate(map(_rendered_length, text), initial=0))
