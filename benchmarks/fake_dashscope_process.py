@@ -3,7 +3,9 @@
 ASR latency is proportional to the audio's length: ``--per-second`` x the duration of
 the request's audio, whatever its format (OGG/Opus, MP3), as PyAV reads it from the
 container (the last OGG page's granule, the MP3 Info tag): no decoding. LLM calls take
-``--llm`` seconds. Prints the base URL on stdout, then serves until stdin closes.
+``--llm`` seconds; ``--fixed-asr`` gives every recognition one latency instead, and
+``--transcript-words N`` makes every transcript N words long. Prints the base URL on
+stdout, then serves until stdin closes.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import sys
 import av
 
 from tests.fakes.dashscope_server import FakeDashScope, RecordedRequest
+
+SENTENCE = "today the weather is calm and we will walk along the river"
 
 
 def audio_seconds(audio: bytes) -> float:
@@ -28,6 +32,7 @@ def main() -> None:
     parser.add_argument("--per-second", type=float, required=True)
     parser.add_argument("--fixed-asr", type=float, default=None)
     parser.add_argument("--llm", type=float, default=0.0)
+    parser.add_argument("--transcript-words", type=int, default=0)
     args = parser.parse_args()
 
     def latency(request: RecordedRequest) -> float:
@@ -38,6 +43,9 @@ def main() -> None:
         return args.per_second * audio_seconds(request.audio)
 
     fake = FakeDashScope(latency=latency)
+    if args.transcript_words:
+        words = (SENTENCE.split() * (args.transcript_words // 10 + 1))[: args.transcript_words]
+        fake.transcript = lambda request: " ".join(words)
     fake.requests = _Discard()  # type: ignore[assignment]  # keep no request bodies
     print(fake.base_url, fake.api_key, flush=True)
     sys.stdin.read()
