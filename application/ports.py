@@ -101,7 +101,7 @@ class TextFormatter(Protocol):
 
 class Messenger(Protocol):
     async def report_progress(self, job: VoiceJob, progress: Progress) -> None:
-        """Best effort: a failure to show progress must not fail the job."""
+        """Best effort: showing progress must neither fail the job nor hold it up."""
         ...
 
     async def deliver(self, job: VoiceJob, text: str) -> None:
