@@ -12,6 +12,8 @@ import pytest
 from entrypoints.container import Container, build_container
 from entrypoints.serve_command import serve
 from entrypoints.settings import load_settings
+from infrastructure.whisper import WhisperRecognizer
+from tests.bounded_waits import finish
 from tests.fakes.telegram import TelegramFake, telegram_fake  # noqa: F401 (fixture)
 
 
@@ -21,11 +23,19 @@ class RunningBot:
     container: Container
 
 
+@pytest.fixture(scope="session")
+def warm_offline_model(shared_models_dir: Path) -> None:
+    """Every bot starts by warming the offline model (seconds the first time in a
+    process). Done once here, so that no test's deadlines pay for it."""
+    asyncio.run(WhisperRecognizer(models_dir=shared_models_dir).warm_up())
+
+
 @pytest.fixture
 def bot_settings(
     tmp_path: Path,
     telegram_fake: TelegramFake,  # noqa: F811
     shared_models_dir: Path,
+    warm_offline_model: None,
 ) -> dict[str, str]:
     return {
         "VOICESCRIBE_DATA_DIR": str(tmp_path / "var"),
@@ -56,6 +66,6 @@ async def start_bot(
     yield start
     stop.set()
     for task in tasks:
-        assert await asyncio.wait_for(task, 30) == 0
+        assert await finish(task, 30, "serve after stop") == 0
     for container in containers:
-        await container.closing().close_all()
+        await finish(asyncio.ensure_future(container.closing().close_all()), 30, "close_all")

@@ -21,6 +21,7 @@ from domain.jobs import JobStatus, UserStyle
 from entrypoints.container import build_container
 from entrypoints.serve_command import serve
 from entrypoints.settings import load_settings
+from tests.bounded_waits import finish
 from tests.e2e.conftest import RunningBot
 from tests.e2e.test_telegram_bot import USER, scripted, visible
 from tests.fakes.telegram import TelegramFake
@@ -442,6 +443,8 @@ UNPARSEABLE_UPDATES: dict[str, dict[str, Any]] = {
 @pytest.mark.parametrize("case", sorted(UNPARSEABLE_UPDATES))
 async def test_an_unparseable_update_does_not_stall_polling(start_bot, case: str) -> None:  # type: ignore[no-untyped-def]
     bot: RunningBot = start_bot()
+    # The clock below starts once the bot polls: loading the model first takes seconds.
+    await bot.fake.wait_for_async(lambda: bot.fake.calls_to("getUpdates"), timeout=60)
     poison = copy.deepcopy(UNPARSEABLE_UPDATES[case])
     push_as_is(bot.fake, poison)
     try:
@@ -457,7 +460,7 @@ async def test_stopping_with_an_unparseable_update_pending_exits_cleanly(
     container = build_container(load_settings(bot_settings))
     stop = asyncio.Event()
     serving = asyncio.create_task(serve(container, stop))
-    await telegram_fake.wait_for_async(lambda: telegram_fake.calls_to("getUpdates"))
+    await telegram_fake.wait_for_async(lambda: telegram_fake.calls_to("getUpdates"), timeout=60)
     poison = {"message": "hello"}
     push_as_is(telegram_fake, poison)
     await telegram_fake.wait_for_async(
@@ -465,12 +468,12 @@ async def test_stopping_with_an_unparseable_update_pending_exits_cleanly(
     )  # fetched and acknowledged: the bot moved past it
     stop.set()
     try:
-        outcome: int | BaseException = await asyncio.wait_for(serving, 30)
+        outcome: int | BaseException = await finish(serving, 30, "serve after stop")
     except Exception as error:
         outcome = error
     finally:
         drop_pending(telegram_fake, poison)
-        await container.closing().close_all()
+        await finish(asyncio.ensure_future(container.closing().close_all()), 30, "close_all")
     assert outcome == 0, repr(outcome)
 
 

@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from entrypoints.container import build_container
 from entrypoints.settings import load_settings
 from entrypoints.webhook import SECRET_HEADER, WEBHOOK_PATH, create_webhook_app
+from tests.bounded_waits import finish, until
 from tests.e2e.test_cli import voicescribe
 from tests.fakes.telegram import TelegramFake
 
@@ -62,13 +63,12 @@ async def webhook(
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.01)
+    await until(lambda: server.started, 30, "uvicorn start", unless_done=serving)
     port = server.servers[0].sockets[0].getsockname()[1]
     async with httpx.AsyncClient(timeout=10) as client:
         yield Webhook(f"http://127.0.0.1:{port}{WEBHOOK_PATH}", client, telegram_fake, app)
     server.should_exit = True
-    await asyncio.wait_for(serving, 30)
+    await finish(serving, 30, "uvicorn after should_exit")
 
 
 def start_update(fake: TelegramFake, update_id: int) -> dict[str, object]:
