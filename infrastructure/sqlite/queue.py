@@ -5,14 +5,23 @@ worker dies, the message reappears and the next receive hands it out again with 
 receipt, which makes the old one useless. Each claim, extension and deletion is one
 ``BEGIN IMMEDIATE`` transaction, so receivers in several processes never share a message
 while it is hidden. The clock is injectable so tests move time instead of sleeping.
+
+Idle receivers of one process do not all poll the file: one polls every ``poll_interval``
+(for messages other processes enqueue) and the rest wait to be woken, by an enqueue in
+this process (at once, not at the next poll), by a receiver that found a message (another
+may be right behind it) or by one that stops waiting (so that someone polls). Sixteen
+idle workers polling on their own took the write lock 320 times a second, in turn with
+the acceptances and settlements of the jobs in hand.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import sqlite3
 import time
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -52,6 +61,9 @@ class SqliteJobQueue:
         self._visibility = visibility_timeout_seconds
         self._clock = clock
         self._poll_interval = poll_interval
+        self._idle: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _IdleReceivers] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def enqueue(self, job_id: str) -> None:
         def insert(conn: sqlite3.Connection) -> None:
@@ -62,16 +74,38 @@ class SqliteJobQueue:
             )
 
         await _as_queue_error(self._db.transaction(insert))
+        self._idle_receivers().wake_one()
 
     async def receive(self, wait_seconds: float) -> QueueMessage | None:
-        """Poll every ``poll_interval`` (real time) until a message is visible or the wait ends."""
+        """The next visible message, waiting up to ``wait_seconds`` (real time) for one."""
         deadline = time.monotonic() + max(wait_seconds, 0.0)
-        while True:
-            message = await _as_queue_error(self._db.transaction(self._claim))
-            remaining = deadline - time.monotonic()
-            if message is not None or remaining <= 0:
-                return message
-            await asyncio.sleep(min(self._poll_interval, remaining))
+        idle = self._idle_receivers()
+        message: QueueMessage | None = None
+        try:
+            while True:
+                message = await _as_queue_error(self._db.transaction(self._claim))
+                remaining = deadline - time.monotonic()
+                if message is not None or remaining <= 0:
+                    return message
+                if idle.polling:
+                    await idle.wait(remaining)
+                    continue
+                idle.polling = True
+                try:
+                    await idle.wait(min(self._poll_interval, remaining))
+                finally:
+                    idle.polling = False
+        finally:
+            if message is not None or not idle.polling:
+                idle.wake_one()  # another message may be right behind; or someone must poll
+
+    def _idle_receivers(self) -> _IdleReceivers:
+        """This event loop's waiting receivers (futures belong to one loop)."""
+        loop = asyncio.get_running_loop()
+        idle = self._idle.get(loop)
+        if idle is None:
+            idle = self._idle[loop] = _IdleReceivers()
+        return idle
 
     async def extend(self, message: QueueMessage, seconds: float) -> QueueMessage:
         """Hide the message for ``seconds`` from now; only its current receipt may do so."""
@@ -124,6 +158,32 @@ class SqliteJobQueue:
         if not rows:
             return None
         return QueueMessage(rows[0]["job_id"], receipt, rows[0]["delivery_count"])
+
+
+class _IdleReceivers:
+    """Receivers of one event loop waiting for news, and whether one of them is polling."""
+
+    def __init__(self) -> None:
+        self.polling = False
+        self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def wait(self, seconds: float) -> None:
+        """Until woken or ``seconds`` have passed."""
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(woken)
+        try:
+            await asyncio.wait({woken}, timeout=seconds)
+        finally:
+            if not woken.done():
+                woken.cancel()
+                self._waiting.remove(woken)
+
+    def wake_one(self) -> None:
+        while self._waiting:
+            woken = self._waiting.popleft()
+            if not woken.done():
+                woken.set_result(None)
+                return
 
 
 async def _as_queue_error(work: Awaitable[T]) -> T:
