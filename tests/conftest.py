@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.hang_report"]
+
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
