@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -15,18 +15,9 @@ from application.errors import StorageError
 from infrastructure.sqlite import SqliteDatabase
 from infrastructure.sqlite.group_commit import GroupCommit
 from infrastructure.sqlite.updates import SqliteProcessedUpdates
+from tests.integration.counting_database import CountingDatabase
 
 T = TypeVar("T")
-
-
-class CountingDatabase(SqliteDatabase):
-    """The real database, counting its write transactions."""
-
-    transactions = 0
-
-    async def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        self.transactions += 1
-        return await super().transaction(fn)
 
 
 @pytest.fixture

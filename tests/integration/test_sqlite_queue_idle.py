@@ -4,29 +4,19 @@ one at once, and a message from another process is still seen within the poll in
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
 
 from application.ports import QueueMessage
-from infrastructure.sqlite import SqliteDatabase, SqliteJobQueue
+from infrastructure.sqlite import SqliteJobQueue
+from tests.integration.counting_database import CountingDatabase
 
 T = TypeVar("T")
 VISIBILITY = 300.0
-
-
-class CountingDatabase(SqliteDatabase):
-    """Counts write transactions (every claim is one)."""
-
-    transactions = 0
-
-    async def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        self.transactions += 1
-        return await super().transaction(fn)
 
 
 @pytest.fixture
