@@ -7,7 +7,6 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
@@ -16,8 +15,6 @@ from infrastructure.sqlite import SqliteDatabase
 from infrastructure.sqlite.group_commit import GroupCommit
 from infrastructure.sqlite.updates import SqliteProcessedUpdates
 from tests.integration.counting_database import CountingDatabase
-
-T = TypeVar("T")
 
 
 @pytest.fixture

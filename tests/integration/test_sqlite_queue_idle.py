@@ -7,7 +7,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
@@ -15,7 +14,6 @@ from application.ports import QueueMessage
 from infrastructure.sqlite import SqliteJobQueue
 from tests.integration.counting_database import CountingDatabase
 
-T = TypeVar("T")
 VISIBILITY = 300.0
 
 
