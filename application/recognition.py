@@ -5,7 +5,8 @@ sequential (each cut depends on the one before), but it needs only the loudness 
 seconds before each limit (``search_window``), so the plan is made one cut at a time
 while the chunks already cut are converted and recognized. Two limits apply: conversion
 is CPU work, bounded by the cores (shared by every recording of the process, so two long
-recordings do not oversubscribe them); recognition is waiting on a service, bounded by
+recordings do not oversubscribe them, and a short note goes before queued chunks:
+``ConversionSlots``); recognition is waiting on a service, bounded by
 ``concurrency`` per recording. No chunk is converted much before a recognition slot can
 take it, so converted audio never piles up. Results are joined in their original order;
 one chunk failing fails the recording.
@@ -18,6 +19,7 @@ import os
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 
+from application.conversion_slots import ConversionSlots
 from application.errors import PortError
 from application.ports import AudioConverter, Recognition, SpeechRecognizer
 from domain.policies import AudioProfile, ChunkSpan, next_cut, search_window, select_profile
@@ -53,7 +55,7 @@ class ChunkedRecognition:
         self._concurrency = max(1, concurrency)
         self._conversions = max(1, conversion_concurrency or available_cores())
         self._conversion_slots: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, asyncio.Semaphore
+            asyncio.AbstractEventLoop, ConversionSlots
         ] = weakref.WeakKeyDictionary()
 
     async def recognize(
@@ -68,7 +70,7 @@ class ChunkedRecognition:
         )
         max_chunk = self._max_chunk()
         if max_chunk is None or duration_seconds <= max_chunk:
-            async with self._cpu():
+            async with self._cpu().taken(urgent=True):
                 converted = await self._converter.convert(audio, profile)
             result = await self._recognizer.recognize(converted, profile, language)
             if on_chunk_done is not None:
@@ -87,12 +89,12 @@ class ChunkedRecognition:
         limit = self._recognizer.max_chunk_seconds
         return None if limit is None else min(limit, self._max_chunk_seconds)
 
-    def _cpu(self) -> asyncio.Semaphore:
-        """This event loop's conversion slots (a semaphore belongs to one loop)."""
+    def _cpu(self) -> ConversionSlots:
+        """This event loop's conversion slots (their futures belong to one loop)."""
         loop = asyncio.get_running_loop()
         slots = self._conversion_slots.get(loop)
         if slots is None:
-            slots = self._conversion_slots[loop] = asyncio.Semaphore(self._conversions)
+            slots = self._conversion_slots[loop] = ConversionSlots(self._conversions)
         return slots
 
     async def _recognize_chunks(
@@ -114,7 +116,7 @@ class ChunkedRecognition:
         async def one(span: ChunkSpan) -> Recognition:
             nonlocal finished
             async with in_flight:
-                async with self._cpu():
+                async with self._cpu().taken(urgent=False):
                     converted = await self._converter.convert(audio, profile, span)
                 async with recognizing:
                     result = await self._recognizer.recognize(converted, profile, language)

@@ -184,3 +184,50 @@ async def test_short_audio_is_one_conversion_without_planning() -> None:
     assert converter.envelopes == []
     assert recognizer.calls == 1
     assert done == [(1, 1)]
+
+
+class GatedConverter(SlowConverter):
+    """Each conversion runs until the test lets it finish."""
+
+    def __init__(self, files: FakeFileSource) -> None:
+        super().__init__(files)
+        self.started: list[ChunkSpan | None] = []
+        self.gates: list[asyncio.Event] = []
+
+    async def convert(self, data, profile, span=None):  # type: ignore[no-untyped-def]
+        self.started.append(span)
+        gate = asyncio.Event()
+        self.gates.append(gate)
+        await gate.wait()
+        return b"whole" if span is None else f"{span.start:.1f}".encode()
+
+
+async def test_a_short_note_is_converted_before_the_queued_chunks_of_a_long_recording() -> None:
+    files = FakeFileSource()
+    files.files["long"] = FakeAudio(DURATION)
+    converter = GatedConverter(files)
+    recognition = ChunkedRecognition(
+        converter,
+        SlowRecognizer(seconds=0),
+        short_audio_seconds=10,
+        max_chunk_seconds=MAX_CHUNK,
+        concurrency=3,
+        conversion_concurrency=1,
+    )
+    long = asyncio.create_task(recognition.recognize(b"long", DURATION, None))
+    await asyncio.sleep(0.05)  # the first chunk converting, the next ones queued for the core
+    assert len(converter.started) == 1
+    short = asyncio.create_task(recognition.recognize(b"short", 5.0, None))
+    await asyncio.sleep(0.01)
+
+    converter.gates[0].set()
+    await asyncio.sleep(0.01)
+
+    assert len(converter.started) == 2
+    assert converter.started[1] is None  # the whole short note, not the long one's next chunk
+    while not (long.done() and short.done()):
+        for gate in converter.gates:
+            gate.set()
+        await asyncio.sleep(0.001)
+    assert (await short).text == "whole"
+    assert (await long).text.startswith("0.0 ")
