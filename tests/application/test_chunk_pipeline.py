@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 
 import pytest
 
@@ -186,6 +187,12 @@ async def test_short_audio_is_one_conversion_without_planning() -> None:
     assert done == [(1, 1)]
 
 
+async def soon(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110 - polling state the code under test owns
+            await asyncio.sleep(0.001)
+
+
 class GatedConverter(SlowConverter):
     """Each conversion runs until the test lets it finish."""
 
@@ -215,15 +222,14 @@ async def test_a_short_note_is_converted_before_the_queued_chunks_of_a_long_reco
         conversion_concurrency=1,
     )
     long = asyncio.create_task(recognition.recognize(b"long", DURATION, None))
-    await asyncio.sleep(0.05)  # the first chunk converting, the next ones queued for the core
-    assert len(converter.started) == 1
+    slots = recognition._cpu()  # this loop's slots: to see the chunks queue for the core
+    await soon(lambda: slots.waiting >= 3)  # one chunk converting, three queued behind it
     short = asyncio.create_task(recognition.recognize(b"short", 5.0, None))
-    await asyncio.sleep(0.01)
+    await soon(lambda: slots.waiting >= 4)
 
     converter.gates[0].set()
-    await asyncio.sleep(0.01)
+    await soon(lambda: len(converter.started) == 2)
 
-    assert len(converter.started) == 2
     assert converter.started[1] is None  # the whole short note, not the long one's next chunk
     while not (long.done() and short.done()):
         for gate in converter.gates:
