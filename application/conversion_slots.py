@@ -4,9 +4,9 @@ Why this exists: conversion is CPU work, so all recordings of a process share on
 core. A long recording queues many chunk conversions for those slots; a short note that
 came after them used to wait behind every one of them (estimated from benchmark 3's
 conversion times: up to ~1.5 s behind an hour being re-encoded) although it is answered
-while its user waits. Here a whole-recording conversion ("urgent") takes the next free slot before any
-queued chunk. A freed slot is handed straight to the next waiter, so nobody overtakes
-it between the release and its wake-up.
+while its user waits. Here a whole-recording conversion ("urgent") takes the next free
+slot before any queued chunk. A freed slot is handed straight to the next waiter, so
+nobody overtakes it between the release and its wake-up.
 """
 
 from __future__ import annotations
