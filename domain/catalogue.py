@@ -110,6 +110,73 @@ def check_checkout(
     return None
 
 
+class PaymentProblem(StrEnum):
+    """Why a payment Telegram reports as made must not be credited."""
+
+    BAD_PAYLOAD = "bad_payload"
+    UNKNOWN_PACKAGE = "unknown_package"
+    WRONG_CURRENCY = "wrong_currency"
+    WRONG_AMOUNT = "wrong_amount"
+    WRONG_BUYER = "wrong_buyer"
+
+
+@attrs.frozen
+class PaymentDecision:
+    """What to do with a ``successful_payment``: credit the package's minutes, or record
+    the payment uncredited and alert the owner with its charge id (to refund it)."""
+
+    charge_id: str
+    package: Package | None
+    problem: PaymentProblem | None
+
+    @property
+    def credit(self) -> bool:
+        return self.problem is None
+
+    @property
+    def minutes(self) -> int:
+        """Minutes to credit: the package's, or 0 for a payment that is only recorded."""
+        return self.package.minutes if self.package is not None and self.credit else 0
+
+    @property
+    def alert_owner(self) -> bool:
+        return not self.credit
+
+
+def accept_payment(
+    packages: Sequence[Package],
+    *,
+    charge_id: str,
+    payload: str,
+    currency: str,
+    total_amount: int,
+    buyer_id: int,
+) -> PaymentDecision:
+    """Credit a completed payment only when it is exactly what its package costs.
+
+    The pre-checkout check ran before the stars were taken, but a ``successful_payment``
+    is not trusted on its own: a forged update (webhook secret leaked) or a price changed
+    while an invoice was open must not credit minutes that were not paid for. The
+    purchase limit is not checked again: the buyer paid the right price, so refusing the
+    minutes afterwards would take stars for nothing.
+    """
+    parsed = parse_payload(payload)
+    if parsed is None:
+        return PaymentDecision(charge_id, None, PaymentProblem.BAD_PAYLOAD)
+    package_id, user_id = parsed
+    package = find_package(packages, package_id)
+    if package is None:
+        return PaymentDecision(charge_id, None, PaymentProblem.UNKNOWN_PACKAGE)
+    problem = None
+    if currency != STARS:
+        problem = PaymentProblem.WRONG_CURRENCY
+    elif type(total_amount) is not int or total_amount != package.stars:
+        problem = PaymentProblem.WRONG_AMOUNT
+    elif user_id != buyer_id:
+        problem = PaymentProblem.WRONG_BUYER
+    return PaymentDecision(charge_id, package, problem)
+
+
 def may_buy(package: Package, purchases: Mapping[str, int]) -> bool:
     bought = purchases.get(package.package_id, 0)
     return package.max_purchases is None or bought < package.max_purchases
