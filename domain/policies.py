@@ -115,11 +115,20 @@ def needs_llm_formatting(text: str, word_threshold: int = 150) -> bool:
     return count_words(text) >= word_threshold
 
 
+# Codecs pad the end of a stream to a whole frame and decoders may keep encoder priming
+# (Opus: up to 60 ms frames, MP3: 1152 samples; a 30:00 voice note measures 30:00.013).
+# A minute is started only by more than this past a whole minute: padding never costs one.
+PADDING_TOLERANCE_SECONDS = 0.05
+
+
 def price_minutes(duration_seconds: float) -> int:
-    """Whole minutes started, at least one: ``ceil(duration / 60)``."""
+    """Whole minutes started, at least one: ``ceil(duration / 60)``, where a minute counts
+    as started only when the audio runs more than ``PADDING_TOLERANCE_SECONDS`` into it."""
     if not math.isfinite(duration_seconds) or duration_seconds < 0:
         raise ValueError(f"duration must be a finite non-negative number, got {duration_seconds}")
-    return max(1, math.ceil(duration_seconds / 60))
+    whole = math.floor(duration_seconds / 60)
+    started = duration_seconds - whole * 60 > PADDING_TOLERANCE_SECONDS
+    return max(1, whole + int(started))
 
 
 @attrs.frozen

@@ -10,6 +10,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from domain.policies import (
+    PADDING_TOLERANCE_SECONDS,
     PCM_16K,
     SHORT_MP3,
     STANDARD_MP3,
@@ -34,15 +35,35 @@ def test_price_is_monotonic_and_at_least_one_minute(a: float, b: float) -> None:
 
 
 @given(durations)
-def test_price_covers_the_duration_and_never_a_whole_minute_more(d: float) -> None:
+def test_price_covers_the_duration_but_its_padding_and_never_a_whole_minute_more(d: float) -> None:
     minutes = price_minutes(d)
-    assert minutes * 60 >= d
-    assert minutes == 1 or (minutes - 1) * 60 < d
+    assert d - minutes * 60 <= PADDING_TOLERANCE_SECONDS
+    assert minutes == 1 or d - (minutes - 1) * 60 > PADDING_TOLERANCE_SECONDS
 
 
-@pytest.mark.parametrize(("seconds", "minutes"), [(0, 1), (1, 1), (60, 1), (60.01, 2), (3600, 60)])
+@given(st.integers(min_value=1, max_value=6 * 60), st.floats(min_value=0, max_value=1))
+def test_codec_padding_past_a_whole_minute_costs_nothing_and_more_starts_one(
+    minutes: int, fraction: float
+) -> None:
+    """Up to the tolerance past ``minutes`` whole minutes costs ``minutes``; anything from
+    just past the tolerance costs one more."""
+    padding = fraction * PADDING_TOLERANCE_SECONDS
+    assert price_minutes(minutes * 60 + padding) == minutes
+    beyond = minutes * 60 + PADDING_TOLERANCE_SECONDS + 0.001 + fraction * 59
+    assert price_minutes(beyond) == minutes + 1
+
+
+PRICES = [(0, 1), (0.04, 1), (1, 1), (60, 1), (60.01, 1), (60.05, 1), (60.051, 2), (60.5, 2),
+          (1800.013, 30), (1800.06, 31), (3600, 60)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("seconds", "minutes"), PRICES)
 def test_price_examples(seconds: float, minutes: int) -> None:
     assert price_minutes(seconds) == minutes
+
+
+def test_the_padding_tolerance_is_a_few_codec_frames() -> None:
+    assert 0.02 <= PADDING_TOLERANCE_SECONDS <= 0.1
 
 
 @pytest.mark.parametrize("bad", [-1.0, math.inf, math.nan])
