@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import given
@@ -36,11 +36,16 @@ def test_the_producer_never_runs_more_than_depth_ahead() -> None:
             produced.append(i)
             yield i
 
-    items = read_ahead(source(), depth=4)
-    assert next(items) == 0
-    time.sleep(0.2)
-    assert len(produced) <= 1 + 4 + 1, "one taken, four queued, one waiting to be put"
-    items.close()
+    depth = 4
+    items = read_ahead(source(), depth=depth)
+    for taken in range(1, 101):
+        assert next(items) == taken - 1
+        # The producer fills up to its bound whatever the load; then the bound is read. A
+        # producer that ran further ahead would have produced all of it by now.
+        most = min(100, taken + depth + 1)  # taken, `depth` queued, one waiting to be put
+        _wait_for(lambda: len(produced) >= most, f"the producer to fill up after {taken}")
+        assert len(produced) <= most, f"{len(produced)} produced with {taken} taken"
+    assert list(items) == []
 
 
 def test_an_error_in_the_producer_is_raised_to_the_consumer() -> None:
@@ -55,8 +60,22 @@ def test_an_error_in_the_producer_is_raised_to_the_consumer() -> None:
 
 
 def test_stopping_early_stops_the_producer() -> None:
-    before = threading.active_count()
+    before = set(threading.enumerate())
     items = read_ahead(iter(range(10**9)), depth=2)
     assert next(items) == 0
+    (producer,) = [
+        thread
+        for thread in threading.enumerate()
+        if thread.name == "audio-read-ahead" and thread not in before
+    ]
+    assert producer.is_alive()
     items.close()
-    assert threading.active_count() == before, "the producer thread ended"
+    assert not producer.is_alive(), "the producer thread ended"
+
+
+def _wait_for(condition: Callable[[], bool], what: str, seconds: float = 30.0) -> None:
+    """Poll ``condition`` on this thread; fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.001)
