@@ -43,7 +43,7 @@ def test_the_producer_never_runs_more_than_depth_ahead() -> None:
         # The producer fills up to its bound whatever the load; then the bound is read. A
         # producer that ran further ahead would have produced all of it by now.
         most = min(100, taken + depth + 1)  # taken, `depth` queued, one waiting to be put
-        _wait_for(lambda: len(produced) >= most, f"the producer to fill up after {taken}")
+        _wait_for(lambda most=most: len(produced) >= most, f"filling up after {taken}")
         assert len(produced) <= most, f"{len(produced)} produced with {taken} taken"
     assert list(items) == []
 
