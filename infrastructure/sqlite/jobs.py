@@ -1,47 +1,26 @@
 """Voice jobs in SQLite: the ``JobRepository`` port, with optimistic concurrency.
 
 A job is written whole and ``version`` guards each save, so of two workers that read the same
-job only the first save lands; the second gets ``ConcurrentUpdate`` and re-reads. The value
-objects (source, style) are stored as JSON, enums by value. Events are not stored: the
-application dispatches them after the save.
+job only the first save lands; the second gets ``ConcurrentUpdate`` and re-reads. A row's
+columns are the job's encoding in ``infrastructure/records.py`` (shared with Tablestore),
+plus ``file_unique_id`` copied out of the source for the transcript cache's index. Events
+are not stored: the application dispatches them after the save.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-import attrs
-
 from application.errors import ConcurrentUpdate, StorageError
-from domain.jobs import AudioSource, JobStatus, MediaKind, OutputMode, UserStyle, VoiceJob
+from domain.jobs import JobStatus, UserStyle, VoiceJob
+from infrastructure.records import JOB_COLUMNS, job_columns, job_from_columns
 from infrastructure.sqlite.database import SqliteDatabase
 
-_COLUMNS = (
-    "job_id",
-    "user_id",
-    "chat_id",
-    "source",
-    "duration_seconds",
-    "reserved_minutes",
-    "style",
-    "created_at",
-    "updated_at",
-    "status",
-    "attempts",
-    "reply_to_message_id",
-    "status_message_id",
-    "lease_expires_at",
-    "language",
-    "transcript",
-    "error",
-    "version",
-)
 _UNFINISHED = tuple(status.value for status in JobStatus if not status.is_finished)
-_STORED = (*_COLUMNS, "file_unique_id")  # the last one is derived, for the transcript cache
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM jobs"
+_STORED = (*JOB_COLUMNS, "file_unique_id")  # the last one is derived, for the transcript cache
+_SELECT = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"
 _INSERT = (
     f"INSERT INTO jobs ({', '.join(_STORED)}) "
     f"VALUES ({', '.join(':' + column for column in _STORED)}) "
@@ -136,21 +115,10 @@ class SqliteJobRepository:
 
 
 def _to_row(job: VoiceJob) -> dict[str, Any]:
-    row = {column: getattr(job, column) for column in _COLUMNS}
-    row["source"] = json.dumps(attrs.asdict(job.source), sort_keys=True)
-    row["style"] = json.dumps(attrs.asdict(job.style), sort_keys=True)
-    row["status"] = job.status.value
+    row = job_columns(job)
     row["file_unique_id"] = job.source.file_unique_id
     return row
 
 
 def _from_row(row: sqlite3.Row) -> VoiceJob:
-    fields = {column: row[column] for column in _COLUMNS}
-    source = json.loads(fields.pop("source"))
-    style = json.loads(fields.pop("style"))
-    fields["status"] = JobStatus(fields["status"])
-    return VoiceJob(
-        **fields,
-        source=AudioSource(**{**source, "kind": MediaKind(source["kind"])}),
-        style=UserStyle(**{**style, "output": OutputMode(style["output"])}),
-    )
+    return job_from_columns(dict(row))

@@ -1,14 +1,14 @@
-"""Users' settings in SQLite: one JSON row per user, last writer wins."""
+"""Users' settings in SQLite: one row per user (encoded by ``infrastructure/records.py``,
+as in Tablestore), last writer wins."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
+from typing import Any
 
-import attrs
-
-from domain.jobs import OutputMode, UserStyle
+from domain.jobs import UserStyle
+from infrastructure.records import settings_columns, settings_from_columns
 from infrastructure.sqlite.database import SqliteDatabase
 
 
@@ -17,34 +17,25 @@ class SqliteSettingsRepository:
         self._db = db
 
     async def get(self, user_id: int) -> UserStyle | None:
-        def select(conn: sqlite3.Connection) -> str | None:
-            row = conn.execute(
-                "SELECT style FROM user_settings WHERE user_id = ?", (user_id,)
+        def select(conn: sqlite3.Connection) -> dict[str, Any] | None:
+            row: sqlite3.Row | None = conn.execute(
+                "SELECT style, updated_at FROM user_settings WHERE user_id = ?", (user_id,)
             ).fetchone()
-            return None if row is None else str(row[0])
+            return None if row is None else dict(row)
 
         stored = await self._db.read(select)
-        return None if stored is None else style_from_json(stored)
+        return None if stored is None else settings_from_columns(user_id, stored)
 
     async def save(self, user_id: int, style: UserStyle) -> None:
-        document = json.dumps(attrs.asdict(style), sort_keys=True)
+        row = {"user_id": user_id, **settings_columns(style, time.time())}
 
         def upsert(conn: sqlite3.Connection) -> None:
             conn.execute(
-                "INSERT INTO user_settings (user_id, style, updated_at) VALUES (?, ?, ?) "
+                "INSERT INTO user_settings (user_id, style, updated_at) "
+                "VALUES (:user_id, :style, :updated_at) "
                 "ON CONFLICT (user_id) DO UPDATE SET style = excluded.style, "
                 "updated_at = excluded.updated_at",
-                (user_id, document, time.time()),
+                row,
             )
 
         await self._db.transaction(upsert)
-
-
-def style_from_json(document: str) -> UserStyle:
-    """Settings saved by any release: unknown keys are dropped, missing ones defaulted."""
-    fields = json.loads(document)
-    known = {field.name for field in attrs.fields(UserStyle)}
-    values = {key: value for key, value in fields.items() if key in known}
-    if "output" in values:
-        values["output"] = OutputMode(values["output"])
-    return UserStyle(**values)

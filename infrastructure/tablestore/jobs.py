@@ -27,6 +27,7 @@ from tablestore import (  # type: ignore[import-untyped]
 
 from application.errors import ConcurrentUpdate, StorageError
 from domain.jobs import JobStatus, UserStyle, VoiceJob
+from infrastructure.records import OPTIONAL_JOB_COLUMNS
 from infrastructure.tablestore import job_rows
 from infrastructure.tablestore.connection import TablestoreConnection
 from infrastructure.tablestore.errors import ConditionFailed
@@ -81,7 +82,7 @@ class TablestoreJobRepository:
         values = job_rows.columns(job)
         values["version"] = job.version + 1
         changes: dict[str, list[Any]] = {"put": job_rows.present(values)}
-        gone = [name for name in job_rows.OPTIONAL if values[name] is None]
+        gone = [name for name in OPTIONAL_JOB_COLUMNS if values[name] is None]
         if gone:
             changes["delete_all"] = gone
         row = Row(job_rows.key_of(job), changes)

@@ -1,11 +1,12 @@
 """Users' settings and processed Telegram updates in Tablestore.
 
 Why this exists: the cloud deployment keeps all state in Tablestore, and these two are
-small: settings are one JSON row per user (``SettingsRepository``, last writer wins: only
-their owner changes them), and a processed update is a row whose insert with
-``EXPECT_NOT_EXIST`` is the atomic claim (``ProcessedUpdates``); the table's TTL prunes old
-claims. A claim whose answer was lost (timeout, 5xx) raises a transient ``StorageError``
-and is not resent: it may have landed, and a resent claim would then say "taken".
+small: settings are one row per user (``SettingsRepository``, encoded by
+``infrastructure/records.py`` as in SQLite; last writer wins: only their owner changes
+them), and a processed update is a row whose insert with ``EXPECT_NOT_EXIST`` is the
+atomic claim (``ProcessedUpdates``); the table's TTL prunes old claims. A claim whose
+answer was lost (timeout, 5xx) raises a transient ``StorageError`` and is not resent: it
+may have landed, and a resent claim would then say "taken".
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ import time
 
 from tablestore import Condition, Row, RowExistenceExpectation  # type: ignore[import-untyped]
 
-from application.errors import StorageError
 from domain.jobs import UserStyle
+from infrastructure.records import settings_columns, settings_from_columns
 from infrastructure.tablestore.connection import TablestoreConnection
 from infrastructure.tablestore.errors import ConditionFailed
-from infrastructure.tablestore.job_rows import style_from_json, style_to_json
 from infrastructure.tablestore.scan import scan
 
 
@@ -36,17 +36,10 @@ class TablestoreSettingsRepository:
         if row is None:
             return None
         cells = {cell[0]: cell[1] for cell in row.attribute_columns}
-        try:
-            return style_from_json(cells["style"])
-        except (KeyError, TypeError, ValueError) as error:
-            raise StorageError(
-                f"settings row {user_id} cannot be read: {error!r}", transient=False
-            ) from error
+        return settings_from_columns(user_id, cells)
 
     async def save(self, user_id: int, style: UserStyle) -> None:
-        row = Row(
-            [("user_id", user_id)], [("style", style_to_json(style)), ("updated_at", time.time())]
-        )
+        row = Row([("user_id", user_id)], list(settings_columns(style, time.time()).items()))
         anyway = Condition(RowExistenceExpectation.IGNORE)
         await self._db.call(
             f"save settings {user_id}",

@@ -1,54 +1,142 @@
-"""One contract for every ``JobRepository`` and ``AccountRepository``: in memory, SQLite,
-and Tablestore (the real SDK against its wire-level fake).
+"""One contract for every ``JobRepository``, ``AccountRepository`` and
+``SettingsRepository``: in memory, SQLite, and Tablestore (the real SDK against its
+wire-level fake).
 
 Why: the use cases are tested against the in-memory repositories and run against the
 others; this keeps all three honest about what the handlers rely on: a stored record reads
 back equal (an account with every ledger field), an id is added once, a stale save is
 refused with ``ConcurrentUpdate``, each save bumps the version, a user's jobs list newest
 first, and the owner's listings (every account, stuck jobs oldest first, recent jobs newest
-first) filter and order alike.
+first) filter and order alike. A row written by a newer release (a key this one does not
+know in a job's source or style, or in a user's settings) reads back with that key ignored
+in every store that encodes rows; it is written underneath the repository (``Raw``).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Any, Protocol
 
 import attrs
 import pytest
+from tablestore import Condition, Row, RowExistenceExpectation
 
-from application.errors import ConcurrentUpdate
-from application.ports import AccountRepository, JobRepository
+from application.errors import ConcurrentUpdate, StorageError
+from application.ports import AccountRepository, JobRepository, SettingsRepository
 from domain.jobs import AudioSource, JobStatus, MediaKind, OutputMode, UserStyle, VoiceJob
 from domain.ledger import MinutesAccount
-from infrastructure.sqlite import SqliteAccountRepository, SqliteJobRepository
+from infrastructure.sqlite import (
+    SqliteAccountRepository,
+    SqliteDatabase,
+    SqliteJobRepository,
+    SqliteSettingsRepository,
+)
 from infrastructure.tablestore import (
     TablestoreAccountRepository,
+    TablestoreConnection,
     TablestoreJobRepository,
+    TablestoreSettingsRepository,
 )
-from tests.application.in_memory import InMemoryAccountRepository, InMemoryJobRepository
+from infrastructure.tablestore.job_rows import key_of
+from tests.application.in_memory import (
+    InMemoryAccountRepository,
+    InMemoryJobRepository,
+    InMemorySettingsRepository,
+)
 from tests.contract.connections import fake_tablestore, sqlite_database
+
+
+class Raw(Protocol):
+    """Writes stored rows underneath the repository, as another release would."""
+
+    async def job_columns(self, job: VoiceJob, columns: Mapping[str, str]) -> None:
+        """Overwrite text columns of the stored ``job``'s row."""
+
+    async def settings(self, user_id: int, style_document: str) -> None:
+        """Store ``style_document`` as the user's settings row."""
+
+
+@attrs.frozen
+class SqliteRaw:
+    db: SqliteDatabase
+
+    async def job_columns(self, job: VoiceJob, columns: Mapping[str, str]) -> None:
+        def update(conn: sqlite3.Connection) -> None:
+            for name, value in columns.items():
+                conn.execute(f"UPDATE jobs SET {name} = ? WHERE job_id = ?", (value, job.job_id))
+
+        await self.db.transaction(update)
+
+    async def settings(self, user_id: int, style_document: str) -> None:
+        def upsert(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT OR REPLACE INTO user_settings (user_id, style, updated_at) "
+                "VALUES (?, ?, ?)",
+                (user_id, style_document, time.time()),
+            )
+
+        await self.db.transaction(upsert)
+
+
+@attrs.frozen
+class TablestoreRaw:
+    connection: TablestoreConnection
+
+    async def job_columns(self, job: VoiceJob, columns: Mapping[str, str]) -> None:
+        row = Row(key_of(job), {"put": list(columns.items())})
+        await self._write(self.connection.tables.jobs, row, "update_row")
+
+    async def settings(self, user_id: int, style_document: str) -> None:
+        row = Row([("user_id", user_id)], [("style", style_document), ("updated_at", time.time())])
+        await self._write(self.connection.tables.settings, row, "put_row")
+
+    async def _write(self, table: str, row: Any, method: str) -> None:
+        anyway = Condition(RowExistenceExpectation.IGNORE)
+        await self.connection.call(
+            f"raw {method} {table}",
+            lambda client: getattr(client, method)(table, row, anyway),
+            idempotent=True,
+        )
 
 
 @attrs.frozen
 class Subject:
     jobs: JobRepository
     accounts: AccountRepository
+    settings: SettingsRepository
+    raw: Raw | None  # None: the store keeps objects, not encoded rows
 
 
 @pytest.fixture(params=["in_memory", "sqlite", "tablestore"])
 async def subject(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Subject]:
     async with AsyncExitStack() as stack:
         if request.param == "in_memory":
-            yield Subject(InMemoryJobRepository(), InMemoryAccountRepository())
+            yield Subject(
+                InMemoryJobRepository(),
+                InMemoryAccountRepository(),
+                InMemorySettingsRepository(),
+                None,
+            )
         elif request.param == "sqlite":
             db = sqlite_database(stack, tmp_path / "contract.db")
-            yield Subject(SqliteJobRepository(db), SqliteAccountRepository(db))
+            yield Subject(
+                SqliteJobRepository(db),
+                SqliteAccountRepository(db),
+                SqliteSettingsRepository(db),
+                SqliteRaw(db),
+            )
         else:
             connection = await fake_tablestore(stack)
             yield Subject(
-                TablestoreJobRepository(connection), TablestoreAccountRepository(connection)
+                TablestoreJobRepository(connection),
+                TablestoreAccountRepository(connection),
+                TablestoreSettingsRepository(connection),
+                TablestoreRaw(connection),
             )
 
 
@@ -317,3 +405,72 @@ async def test_list_since_is_jobs_created_from_then_newest_first(subject: Subjec
     assert [job.job_id for job in await subject.jobs.list_since(T0 + 10, 2)] == ["a", "b"]
     assert await subject.jobs.list_since(T0 + 41, 10) == []
     assert await subject.jobs.list_since(T0, 0) == []
+
+
+def newer(document: Mapping[str, Any]) -> str:
+    """``document`` as a newer release would store it: with a key this one does not know."""
+    return json.dumps({**document, "added_by_a_newer_release": {"nested": [1, 2]}})
+
+
+async def test_a_job_written_by_a_newer_release_reads_back_without_the_extra_keys(
+    subject: Subject,
+) -> None:
+    if subject.raw is None:
+        pytest.skip("this store keeps objects, not encoded rows")
+    job = make_job("newer")
+    job.start(1_700_000_010.0)
+    job.deliver("text", "ru", 1_700_000_020.0)
+    job.events.clear()
+    await subject.jobs.add(job)
+    source = {
+        "kind": "audio",
+        "file_id": "file-newer",
+        "file_unique_id": "u-newer",
+        "duration_seconds": 125.0,
+        "file_size": 1 << 20,
+        "mime_type": "audio/mpeg",
+        "file_name": "t.mp3",
+    }
+    style = {
+        "use_yo": False,
+        "use_code_tags": True,
+        "language": "ru",
+        "output": "file",
+        "ui_language": None,
+    }
+    await subject.raw.job_columns(job, {"source": newer(source), "style": newer(style)})
+
+    assert await subject.jobs.get("newer") == job
+    assert await subject.jobs.list_by_user(42, 5) == [job]
+    assert await subject.jobs.find_transcript("u-newer", job.style) == job
+    stored = await subject.jobs.get("newer")
+    assert stored is not None
+    stored.fail("late", 1_700_000_030.0)  # finished: ignored, but saved all the same
+    await subject.jobs.save(stored)
+    assert await subject.jobs.get("newer") == stored
+
+
+async def test_settings_written_by_a_newer_release_read_back_without_the_extra_keys(
+    subject: Subject,
+) -> None:
+    if subject.raw is None:
+        pytest.skip("this store keeps objects, not encoded rows")
+    await subject.raw.settings(5, newer({"language": "de", "output": "file"}))
+
+    assert await subject.settings.get(5) == UserStyle(language="de", output=OutputMode.FILE)
+    await subject.settings.save(5, UserStyle(use_yo=False))
+    assert await subject.settings.get(5) == UserStyle(use_yo=False)
+
+
+async def test_an_unreadable_row_is_a_permanent_storage_error(subject: Subject) -> None:
+    if subject.raw is None:
+        pytest.skip("this store keeps objects, not encoded rows")
+    await subject.jobs.add(make_job("broken"))
+    await subject.raw.job_columns(make_job("broken"), {"style": "not json"})
+    await subject.raw.settings(6, '["not", "an", "object"]')
+
+    with pytest.raises(StorageError) as job_error:
+        await subject.jobs.get("broken")
+    with pytest.raises(StorageError) as settings_error:
+        await subject.settings.get(6)
+    assert not job_error.value.transient and not settings_error.value.transient
