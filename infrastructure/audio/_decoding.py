@@ -29,6 +29,10 @@ SEEK_MARGIN_SECONDS = 1.0
 # PCM conversion (386 vs 334 ms with 4,096-sample frames).
 RESAMPLED_FRAME_SAMPLES = 4096
 
+# PyAV 18 decodes tags strictly unless told otherwise, so a file with a non-UTF-8 tag
+# would not open; PyAV 19 dropped the option and always decodes them leniently.
+_OPEN_OPTIONS = {"metadata_errors": "replace"} if int(av.__version__.split(".")[0]) < 19 else {}
+
 # A decoded frame and the part of it, [low, high) in samples, that lies inside the span.
 Piece = tuple[av.AudioFrame, int, int]
 
@@ -42,7 +46,7 @@ def open_audio(data: bytes) -> Iterator[tuple[InputContainer, AudioStream]]:
     """The container and its first audio stream. Raises AudioUnreadable."""
     if not data:
         raise AudioUnreadable("the file is empty", transient=False)
-    container = av.open(io.BytesIO(data), mode="r", metadata_errors="replace")
+    container = av.open(io.BytesIO(data), mode="r", **_OPEN_OPTIONS)
     try:
         if not container.streams.audio:
             raise AudioUnreadable("the file has no audio track", transient=False)
