@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,7 +11,7 @@ from application.progress import Progress, Stage
 from domain.jobs import AudioSource, MediaKind, UserStyle, VoiceJob
 from infrastructure.telegram import TelegramMessenger
 from infrastructure.telegram.aiohttp_request import AiohttpRequest
-from tests.fakes.telegram import TelegramFake
+from tests.fakes.telegram import Call, TelegramFake
 
 CHAT = 5150
 
@@ -47,13 +45,12 @@ async def test_reporting_progress_does_not_wait_for_telegram(
     telegram_fake.set_latency("editMessageText", 1.0)
     messenger = TelegramMessenger(bot, edit_interval_seconds=0)
 
-    started = time.monotonic()
     await messenger.report_progress(job, Progress(Stage.RECOGNIZING))
-    returned = time.monotonic()
-    await asyncio.sleep(0.1)  # the edit is on the wire now
+    edits = telegram_fake.calls_to("editMessageText")
+    assert all(edit.finished is None for edit in edits), "the job went on before the edit"
+    await on_the_wire(telegram_fake, "editMessageText")
     await messenger.deliver(job, "the transcript")
 
-    assert returned - started < 0.5, "the job went on while the edit travelled"
     edit = telegram_fake.calls_to("editMessageText")[0]
     answer = telegram_fake.calls_to("sendMessage")[-1]
     assert edit.finished is not None and edit.finished <= answer.time, "edit, then answer"
@@ -80,7 +77,7 @@ async def test_edits_not_yet_sent_are_dropped_once_the_answer_goes_out(
     messenger = TelegramMessenger(bot, edit_interval_seconds=0)
 
     await messenger.report_progress(job, Progress(Stage.CONVERTING))
-    await asyncio.sleep(0.1)  # on the wire
+    await on_the_wire(telegram_fake, "sendChatAction")
     for stage in (Stage.RECOGNIZING, Stage.FORMATTING):  # queued behind it
         await messenger.report_progress(job, Progress(stage))
     await messenger.deliver(job, "the transcript")
@@ -95,13 +92,18 @@ async def test_a_hanging_progress_edit_gives_up_and_the_answer_still_goes_out(
 ) -> None:
     monkeypatch.setattr("infrastructure.telegram.messenger.PROGRESS_TIMEOUT_SECONDS", 0.3)
     job = await job_with_status(bot, telegram_fake)
-    telegram_fake.set_latency("sendChatAction", 5.0)
+    telegram_fake.set_latency("sendChatAction", 60.0)  # ends when the fake stops
     messenger = TelegramMessenger(bot, edit_interval_seconds=0)
 
-    started = time.monotonic()
     await messenger.report_progress(job, Progress(Stage.RECOGNIZING))
-    await asyncio.sleep(0.1)  # on the wire, and it hangs
+    hanging = await on_the_wire(telegram_fake, "sendChatAction")
     await messenger.deliver(job, "the transcript")
 
-    assert time.monotonic() - started < 3
+    assert hanging.finished is None, "the answer did not wait for the hanging edit"
     assert telegram_fake.sent_messages(CHAT)[-1].plain_text == "the transcript"
+
+
+async def on_the_wire(fake: TelegramFake, method: str) -> Call:
+    """The first call of ``method`` once the fake has received it (it answers later)."""
+    calls = await fake.wait_for_async(lambda: fake.calls_to(method), 30.0, f"{method} sent")
+    return calls[0]
