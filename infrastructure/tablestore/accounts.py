@@ -18,7 +18,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from tablestore import Condition, Row, RowExistenceExpectation  # type: ignore[import-untyped]
+from tablestore import Condition, Row, RowExistenceExpectation
 
 from application.errors import ConcurrentUpdate, StorageError
 from domain.ledger import MinutesAccount

@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import attrs
-from tablestore import NoRetryPolicy, OTSClient, OTSClientError  # type: ignore[import-untyped]
+from tablestore import NoRetryPolicy, OTSClient, OTSClientError
 
 from application.errors import StorageError
 from infrastructure.retrying import RetryPolicy, with_retries

@@ -12,7 +12,7 @@ ambiguous (it may have landed) and is left to the caller, who can re-read first.
 
 from __future__ import annotations
 
-from tablestore import OTSClientError, OTSServiceError  # type: ignore[import-untyped]
+from tablestore import OTSClientError, OTSServiceError
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, MaxRetryError
 
 from application.errors import StorageError

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from tablestore import (  # type: ignore[import-untyped]
+from tablestore import (
     INF_MAX,
     INF_MIN,
     ComparatorType,

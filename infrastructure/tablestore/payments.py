@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tablestore import Condition, Row, RowExistenceExpectation  # type: ignore[import-untyped]
+from tablestore import Condition, Row, RowExistenceExpectation
 
 from application.errors import StorageError
 from application.ports import PaymentRecord

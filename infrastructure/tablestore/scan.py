@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tablestore import INF_MAX, INF_MIN, Direction, Row  # type: ignore[import-untyped]
+from tablestore import INF_MAX, INF_MIN, Direction, Row
 
 from infrastructure.tablestore.connection import TablestoreConnection
 

@@ -32,7 +32,7 @@ errors.py).
 
 from __future__ import annotations
 
-from tablestore import CapacityUnit, ReservedThroughput, TableMeta, TableOptions  # type: ignore[import-untyped]
+from tablestore import CapacityUnit, ReservedThroughput, TableMeta, TableOptions
 
 from application.errors import StorageError
 from infrastructure.tablestore.connection import TablestoreConnection

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 
-from tablestore import Condition, Row, RowExistenceExpectation  # type: ignore[import-untyped]
+from tablestore import Condition, Row, RowExistenceExpectation
 
 from domain.jobs import UserStyle
 from infrastructure.records import settings_columns, settings_from_columns
