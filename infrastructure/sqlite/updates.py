@@ -64,7 +64,7 @@ class SqliteProcessedUpdates:
         # take 3-8 ms under load. The keys already taken are read first; the rest are
         # inserted by one statement; within the batch the first of a key wins.
         keys = [key for key, _, _ in claims]
-        taken_before = set()
+        taken_before: set[str] = set()
         for start in range(0, len(keys), _KEYS_PER_STATEMENT):
             part = keys[start : start + _KEYS_PER_STATEMENT]
             marks = ", ".join("?" * len(part))
@@ -81,11 +81,11 @@ class SqliteProcessedUpdates:
                 fresh.setdefault(claim[0], claim)
         rows = list(fresh.values())
         for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-            part = rows[start : start + _ROWS_PER_STATEMENT]
+            batch = rows[start : start + _ROWS_PER_STATEMENT]
             conn.execute(
                 "INSERT INTO processed_updates (update_key, payload, seen_at, finished) VALUES "
-                + ", ".join(["(?, ?, ?, 0)"] * len(part)),
-                [value for row in part for value in row],
+                + ", ".join(["(?, ?, ?, 0)"] * len(batch)),
+                [value for row in batch for value in row],
             )
         results = []
         for key in keys:
