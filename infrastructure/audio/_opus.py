@@ -116,22 +116,23 @@ class _SeekMissed(Exception):
 
 
 def _span_packets(
-    source: Iterator[Packet], begin: int, stop: int | None, *, seek: bool
-) -> tuple[list[Packet], int]:
+    source: Iterator[Packet[AudioStream]], begin: int, stop: int | None, *, seek: bool
+) -> tuple[list[Packet[AudioStream]], int]:
     """The packets to copy and the samples of them to skip (pre-roll, the OGG pre-skip).
 
     A gap in the timestamps (a lost or damaged page) raises CannotCopy: copying would
     silently drop that audio."""
-    before: deque[tuple[int, Packet]] = deque()  # the last pre-roll's worth before the span
+    # the last pre-roll's worth before the span
+    before: deque[tuple[int, Packet[AudioStream]]] = deque()
     expected: int | None = None
-    first: Packet | None = None
+    first: Packet[AudioStream] | None = None
     for packet in source:
         pts = packet.pts
         if pts is None or not packet.size:
             continue
         if expected is not None and pts != expected:
             raise CannotCopy
-        expected = pts + packet.duration
+        expected = _end(pts, packet)
         if expected > begin:
             first = packet
             break
@@ -154,16 +155,25 @@ def _span_packets(
             raise CannotCopy
         if stop is not None and pts >= stop:
             break
-        expected = pts + packet.duration
+        expected = _end(pts, packet)
         chosen.append(packet)
     return chosen, start_point - (earliest or 0)
 
 
-def _remux(template: AudioStream, span: tuple[list[Packet], int]) -> bytes:
-    packets, skip = span
-    if not 0 <= skip <= 0xFFFF:
+def _end(pts: int, packet: Packet[AudioStream]) -> int:
+    """Where the next packet must start; a packet of unknown length cannot be checked for
+    a gap after it, so it is not copied (CannotCopy)."""
+    if packet.duration is None:
         raise CannotCopy
-    head = bytearray(bytes(template.codec_context.extradata))
+    return pts + packet.duration
+
+
+def _remux(template: AudioStream, span: tuple[list[Packet[AudioStream]], int]) -> bytes:
+    packets, skip = span
+    extradata = template.codec_context.extradata
+    if not 0 <= skip <= 0xFFFF or extradata is None:  # copyable() checked the OpusHead
+        raise CannotCopy
+    head = bytearray(extradata)
     struct.pack_into("<H", head, 10, skip)  # OpusHead pre-skip
     offset = (packets[0].pts or 0) + skip  # 0 for a span from the start: nothing to rebase
     buffer = io.BytesIO()
