@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
+import numpy.typing as npt
 
 from application.errors import RecognitionFailed
 from application.ports import Recognition
@@ -183,7 +184,7 @@ class WhisperRecognizer:
             ) from exc
 
 
-def _audio_input(audio: bytes, profile: AudioProfile) -> np.ndarray | BinaryIO:
+def _audio_input(audio: bytes, profile: AudioProfile) -> npt.NDArray[np.float32] | BinaryIO:
     """float32 samples in [-1, 1) for PCM; a file object faster-whisper decodes otherwise."""
     if profile.encoding is not AudioEncoding.PCM_S16LE:
         return io.BytesIO(audio)
@@ -194,7 +195,9 @@ def _audio_input(audio: bytes, profile: AudioProfile) -> np.ndarray | BinaryIO:
             transient=False,
         )
     pcm = np.frombuffer(audio, dtype="<i2", count=len(audio) // 2)
-    return np.multiply(pcm, 1.0 / 32768.0, dtype=np.float32)  # one float32 array, no temporary
+    samples = np.empty(len(pcm), dtype=np.float32)
+    np.multiply(pcm, 1.0 / 32768.0, out=samples, dtype=np.float32)  # no temporary array
+    return samples
 
 
 def _language_hint(language: str | None, supported: list[str]) -> str | None:
