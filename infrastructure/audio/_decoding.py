@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import av
 import numpy as np
@@ -30,8 +31,11 @@ SEEK_MARGIN_SECONDS = 1.0
 RESAMPLED_FRAME_SAMPLES = 4096
 
 # PyAV 18 decodes tags strictly unless told otherwise, so a file with a non-UTF-8 tag
-# would not open; PyAV 19 dropped the option and always decodes them leniently.
-_OPEN_OPTIONS = {"metadata_errors": "replace"} if int(av.__version__.split(".")[0]) < 19 else {}
+# would not open; PyAV 19 dropped the option and always decodes them leniently. Any: which
+# keywords ``av.open`` takes depends on the installed PyAV, and so do its type hints.
+_OPEN_OPTIONS: dict[str, Any] = (
+    {"metadata_errors": "replace"} if int(av.__version__.split(".")[0]) < 19 else {}
+)
 
 # A decoded frame and the part of it, [low, high) in samples, that lies inside the span.
 Piece = tuple[av.AudioFrame, int, int]
