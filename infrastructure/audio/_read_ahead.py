@@ -17,13 +17,18 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-_DONE = object()
+
+class _Done:
+    """Put after the last item."""
+
+
+_DONE = _Done()
 
 
 def read_ahead(source: Iterable[T], depth: int = 4) -> Iterator[T]:
     """The items of ``source``, produced on a thread of their own. An exception in the
     producer is raised here; leaving the loop early stops the producer."""
-    handoff: queue.Queue[object] = queue.Queue(maxsize=max(1, depth))
+    handoff: queue.Queue[T | _Done | _Failed] = queue.Queue(maxsize=max(1, depth))
     stop = threading.Event()
 
     def produce() -> None:
@@ -46,11 +51,11 @@ def read_ahead(source: Iterable[T], depth: int = 4) -> Iterator[T]:
     try:
         while True:
             item = handoff.get()
-            if item is _DONE:
+            if isinstance(item, _Done):
                 return
             if isinstance(item, _Failed):
                 raise item.error
-            yield item  # type: ignore[misc]
+            yield item
     finally:
         stop.set()
         while producer.is_alive():  # let a producer blocked on a full queue see the stop
