@@ -96,3 +96,12 @@ class MinutesRefunded(Event):
     user_id: int
     charge_id: str
     minutes: int
+
+
+@attrs.frozen
+class SponsorRanOut(Event):
+    """The sponsor's minutes no longer cover the chat's notes: the chat went back to
+    ``on request`` with each requester paying, and the sponsor is to be told (once)."""
+
+    chat_id: int
+    sponsor_id: int
