@@ -13,6 +13,7 @@ import attrs
 
 from application.notices import Notice
 from application.progress import Progress
+from domain.chats import Chat
 from domain.jobs import AudioSource, UserStyle, VoiceJob
 from domain.ledger import MinutesAccount
 from domain.policies import AudioEncoding, AudioProfile, ChunkSpan, EnergyEnvelope
@@ -247,4 +248,25 @@ class JobQueue(Protocol):
 
     async def position(self, job_id: str) -> int | None:
         """1-based place of the job in the queue, or ``None`` when the backend cannot tell."""
+        ...
+
+
+class ChatRepository(Protocol):
+    """Group chats' settings (``domain.chats.Chat``), by chat id."""
+
+    async def get(self, chat_id: int) -> Chat | None:
+        """``None`` for a chat never saved: it has the defaults (``Chat(chat_id)``)."""
+        ...
+
+    async def save(self, chat: Chat) -> None:
+        """Insert (version 0) or update with a version check, then bump ``chat.version``.
+        Raises ConcurrentUpdate when another writer got there first (two admins pressing
+        buttons, a sponsor running out while an admin changes the mode)."""
+        ...
+
+    async def migrate(self, old_chat_id: int, new_chat_id: int) -> Chat | None:
+        """A group became a supergroup: its settings move to the new id and the old record
+        is removed. Idempotent (Telegram announces a migration in both chats): when the new
+        id already has settings they are kept. Returns what is now stored under the new id,
+        ``None`` when neither chat has settings."""
         ...
