@@ -127,7 +127,7 @@ def price_minutes(duration_seconds: float) -> int:
     if not math.isfinite(duration_seconds) or duration_seconds < 0:
         raise ValueError(f"duration must be a finite non-negative number, got {duration_seconds}")
     whole = math.floor(duration_seconds / 60)
-    started = duration_seconds - whole * 60 > PADDING_TOLERANCE_SECONDS
+    started = duration_seconds > whole * 60 + PADDING_TOLERANCE_SECONDS
     return max(1, whole + int(started))
 
 

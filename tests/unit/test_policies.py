@@ -37,8 +37,8 @@ def test_price_is_monotonic_and_at_least_one_minute(a: float, b: float) -> None:
 @given(durations)
 def test_price_covers_the_duration_but_its_padding_and_never_a_whole_minute_more(d: float) -> None:
     minutes = price_minutes(d)
-    assert d - minutes * 60 <= PADDING_TOLERANCE_SECONDS
-    assert minutes == 1 or d - (minutes - 1) * 60 > PADDING_TOLERANCE_SECONDS
+    assert d <= minutes * 60 + PADDING_TOLERANCE_SECONDS
+    assert minutes == 1 or d > (minutes - 1) * 60 + PADDING_TOLERANCE_SECONDS
 
 
 @given(st.integers(min_value=1, max_value=6 * 60), st.floats(min_value=0, max_value=1))
@@ -47,8 +47,8 @@ def test_codec_padding_past_a_whole_minute_costs_nothing_and_more_starts_one(
 ) -> None:
     """Up to the tolerance past ``minutes`` whole minutes costs ``minutes``; anything from
     just past the tolerance costs one more."""
-    padding = fraction * PADDING_TOLERANCE_SECONDS
-    assert price_minutes(minutes * 60 + padding) == minutes
+    assert price_minutes(minutes * 60 + fraction * PADDING_TOLERANCE_SECONDS) == minutes
+    assert price_minutes(minutes * 60 + PADDING_TOLERANCE_SECONDS) == minutes
     beyond = minutes * 60 + PADDING_TOLERANCE_SECONDS + 0.001 + fraction * 59
     assert price_minutes(beyond) == minutes + 1
 
