@@ -6,6 +6,7 @@ worker process may open the same file, and correctness rests on SQL transactions
 """
 
 from infrastructure.sqlite.accounts import SqliteAccountRepository
+from infrastructure.sqlite.chats import SqliteChatRepository
 from infrastructure.sqlite.database import SqliteDatabase
 from infrastructure.sqlite.jobs import SqliteJobRepository
 from infrastructure.sqlite.payments import SqlitePaymentRepository
@@ -15,6 +16,7 @@ from infrastructure.sqlite.updates import SqliteProcessedUpdates
 
 __all__ = [
     "SqliteAccountRepository",
+    "SqliteChatRepository",
     "SqliteDatabase",
     "SqliteJobQueue",
     "SqliteJobRepository",

@@ -125,6 +125,21 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE processed_updates ADD COLUMN finished INTEGER NOT NULL DEFAULT 1",
         "CREATE INDEX IF NOT EXISTS updates_waiting ON processed_updates (finished, seen_at)",
     ),
+    (
+        # Group chats' settings: the mode, its options and the sponsor (NULL: requesters
+        # pay), written with a version check like the accounts.
+        """
+        CREATE TABLE IF NOT EXISTS chats (
+            chat_id INTEGER PRIMARY KEY,
+            mode TEXT NOT NULL,
+            silent INTEGER NOT NULL,
+            include_files INTEGER NOT NULL,
+            sponsor_id INTEGER,
+            updated_at REAL NOT NULL,
+            version INTEGER NOT NULL
+        )
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)
