@@ -1,6 +1,6 @@
 # ruff: noqa: E402  (the SDK loggers are quieted before the SDK is imported)
-"""The cloud persistence: jobs, minutes accounts, payments, settings and processed updates in
-Alibaba Cloud Tablestore (OTS).
+"""The cloud persistence: jobs, minutes accounts, payments, settings, processed updates and
+group chats in Alibaba Cloud Tablestore (OTS).
 
 Usage: one ``TablestoreConnection`` per process, shared by all the repositories; run
 ``create_tables(connection)`` once (``voicescribe setup``), and ``await connection.close()``
@@ -15,6 +15,7 @@ logging.getLogger("tablestore.encoder").setLevel(logging.ERROR)
 logging.getLogger("tablestore.decoder").setLevel(logging.ERROR)
 
 from infrastructure.tablestore.accounts import TablestoreAccountRepository
+from infrastructure.tablestore.chats import TablestoreChatRepository
 from infrastructure.tablestore.connection import DEFAULT_RETRY, TableNames, TablestoreConnection
 from infrastructure.tablestore.errors import ConditionFailed, TablestoreError
 from infrastructure.tablestore.jobs import TablestoreJobRepository
@@ -31,6 +32,7 @@ __all__ = [
     "ConditionFailed",
     "TableNames",
     "TablestoreAccountRepository",
+    "TablestoreChatRepository",
     "TablestoreConnection",
     "TablestoreError",
     "TablestoreJobRepository",

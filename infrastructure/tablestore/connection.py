@@ -45,6 +45,7 @@ class TableNames:
     settings: str
     processed_updates: str
     payments: str
+    chats: str
 
     @classmethod
     def with_prefix(cls, prefix: str) -> TableNames:

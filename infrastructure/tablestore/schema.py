@@ -19,10 +19,12 @@ Why this exists: Tablestore has no migrations, only tables with a fixed primary 
 * ``<prefix>payments``, PK ``(charge_id STRING)``: one row per Telegram Stars payment, the
   record kept for statistics, export and refunds (the account row is what credits a
   charge once). Listed by time with a scan (scan.py): payments are few.
+* ``<prefix>chats``, PK ``(chat_id INTEGER)``: a group's settings (mode, options, sponsor),
+  written with a version check.
 
 Jobs, job keys and job files expire after ``job_ttl_seconds`` (7 days, as in the
 reference); processed updates after 2 days (Telegram stops redelivering after one);
-accounts, settings and payments never. TTL counts per cell from its last write: every
+accounts, settings, payments and chats never. TTL counts per cell from its last write: every
 save rewrites all of a job's cells, so a job row never expires in part, and its key row
 (written once) keeps it readable by id for 7 days after it was added. An existing table
 with another primary key is an error, not silently used. Right after CreateTable the
@@ -47,6 +49,7 @@ JOB_FILES_KEY = [("file_unique_id", "STRING"), ("created_us", "INTEGER"), ("job_
 USER_KEY = [("user_id", "INTEGER")]
 UPDATES_KEY = [("update_key", "STRING")]
 PAYMENTS_KEY = [("charge_id", "STRING")]
+CHATS_KEY = [("chat_id", "INTEGER")]
 
 
 async def create_tables(
@@ -63,6 +66,7 @@ async def create_tables(
         (names.settings, USER_KEY, NO_TTL),
         (names.processed_updates, UPDATES_KEY, UPDATE_TTL_SECONDS),
         (names.payments, PAYMENTS_KEY, NO_TTL),
+        (names.chats, CHATS_KEY, NO_TTL),
     ]
     created = []
     for name, key, ttl in wanted:

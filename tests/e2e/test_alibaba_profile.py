@@ -43,6 +43,7 @@ TABLES = (
     "voicescribe_settings",
     "voicescribe_processed_updates",
     "voicescribe_payments",
+    "voicescribe_chats",
 )
 VOICE_NOTE = SAMPLES / "en-weather.ogg"
 SHORT_TRANSCRIPT = (SAMPLES / "en-weather.txt").read_text().strip()

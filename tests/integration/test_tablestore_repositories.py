@@ -273,6 +273,7 @@ async def test_create_tables_is_idempotent(fake, connection) -> None:
     prefix = "voicescribe_"
     roles = [
         "accounts",
+        "chats",
         "job_files",
         "job_keys",
         "jobs",
