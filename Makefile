@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SAMPLES := $(wildcard samples/*.ogg)
 
-.PHONY: venv run serve test lint typecheck layers unit bench bench-quick clean
+.PHONY: venv run serve test pythons lint typecheck layers unit bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,9 +24,19 @@ serve: venv
 
 # The benchmarks' quick mode is a smoke test here: every benchmark must run to the end
 # offline (a crash fails); its timings are printed, never judged (machines differ).
+# Then the fast tests on every other supported Python installed here (pyproject's
+# classifiers; pyenv's or on PATH), each in its own .venv-X.Y: pip picks other releases
+# there (PyAV 19 from 3.12 on). A version not installed is skipped with a note.
+FAST_TESTS := tests/unit tests/integration/test_voice_notes_on_this_python.py \
+	tests/integration/test_audio_converter.py
+
 test: lint typecheck layers
 	$(BIN)/pytest
 	$(BIN)/python -m benchmarks --quick
+	$(BIN)/python -m tools.pythons $(FAST_TESTS)
+
+pythons: venv
+	$(BIN)/python -m tools.pythons $(FAST_TESTS)
 
 lint: venv
 	$(BIN)/ruff check .
@@ -48,4 +58,4 @@ bench-quick: venv
 	$(BIN)/python -m benchmarks --quick
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .venv-3.* var .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

@@ -55,7 +55,7 @@ async def test_a_voice_note_is_converted_for_the_recognizer(profile: AudioProfil
 async def test_a_file_whose_tags_are_not_utf8_is_still_read() -> None:
     """FFmpeg passes a WAV's INFO text through as bytes: PyAV 18 fails such a file unless
     told to replace, PyAV 19 always decodes tags leniently. Either way it is audio."""
-    speech = decode(NOTES["en-short"], 16_000)
+    speech = decode(NOTES["ru-greeting"], 16_000)
     wav = bytearray(encode(speech, 16_000, "wav", "pcm_s16le"))
     text = b"Caf\xe9 \xff\x00"  # Latin-1, not UTF-8
     info = b"INFO" + b"INAM" + struct.pack("<I", len(text)) + text
