@@ -15,9 +15,7 @@ from __future__ import annotations
 import asyncio
 import io
 import math
-from fractions import Fraction
 
-import av
 import numpy as np
 
 from application.errors import AudioUnreadable
@@ -32,6 +30,7 @@ from domain.policies import (
 )
 from infrastructure.audio._decoding import decode_pieces, open_audio, pcm_bytes, sample_arrays
 from infrastructure.audio._errors import unreadable_on_error
+from infrastructure.audio._measure import demuxed_seconds, ogg_opus_seconds
 from infrastructure.audio._mp3 import encode_mp3
 from infrastructure.audio._ogg_pages import is_whole_opus_stream
 from infrastructure.audio._opus import (
@@ -70,34 +69,26 @@ class PyAvConverter:
 
 
 def probe_blocking(data: bytes) -> ProbedAudio:
-    """Declared duration (stream, else container), else counted by decoding.
+    """Duration of the audio the file holds, counted from its packets (``_measure``), never
+    taken from its header: a declared length can be forged or outlive a truncation.
 
-    One packet is always decoded, so a file whose header looks fine but whose audio
+    Some audio is always decoded, so a file whose header looks fine but whose audio
     cannot be decoded is rejected here rather than later.
     """
     with unreadable_on_error(), open_audio(data) as (container, stream):
-        declared = _declared_duration(container.duration, stream.duration, stream.time_base)
-        frames = container.decode(stream)
-        first = next(frames, None)
-        if first is None:
-            raise AudioUnreadable("the file holds no decodable audio", transient=False)
-        if declared is not None:
-            return ProbedAudio(duration_seconds=declared)
-        samples = first.samples
-        for frame in frames:
-            samples += frame.samples
-        return ProbedAudio(duration_seconds=samples / first.sample_rate)
-
-
-def _declared_duration(
-    container_duration: int | None, stream_duration: int | None, time_base: Fraction | None
-) -> float | None:
-    """The audio stream's own length first (a video's container may run longer)."""
-    if stream_duration is not None and stream_duration > 0 and time_base is not None:
-        return float(stream_duration * time_base)
-    if container_duration is not None and container_duration > 0:
-        return container_duration / av.time_base
-    return None
+        opus_seconds = ogg_opus_seconds(data)
+        if opus_seconds is not None:
+            if next(container.decode(stream), None) is None:
+                raise AudioUnreadable("the file holds no decodable audio", transient=False)
+            return ProbedAudio(duration_seconds=opus_seconds)
+        seconds = demuxed_seconds(container, stream)
+    if seconds is None:  # packets without durations: decode and count the samples
+        with unreadable_on_error(), open_audio(data) as (container, stream):
+            samples, rate = 0, 0
+            for frame in container.decode(stream):
+                samples, rate = samples + frame.samples, frame.sample_rate
+            seconds = samples / rate if rate else 0.0
+    return ProbedAudio(duration_seconds=seconds)
 
 
 def envelope_blocking(
