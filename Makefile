@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SAMPLES := $(wildcard samples/*.ogg)
 
-.PHONY: venv run serve test pythons lint typecheck layers unit bench bench-quick clean
+.PHONY: venv run serve test pythons lint typecheck layers unit properties bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ serve: venv
 FAST_TESTS := tests/unit tests/integration/test_voice_notes_on_this_python.py \
 	tests/integration/test_audio_converter.py
 
+# Hypothesis' `ci` profile (tests/hypothesis_profiles.py): derandomized, a deadline a loaded
+# 2-core machine keeps; every step below that runs tests uses it.
+test: export HYPOTHESIS_PROFILE = ci
 test: lint typecheck layers
 	$(BIN)/pytest
 	$(BIN)/python -m benchmarks --quick
@@ -50,6 +53,15 @@ layers: venv
 
 unit: venv
 	$(BIN)/pytest tests/unit tests/application
+
+# Every property and state machine of tests/unit and tests/application under the
+# `thorough` profile (10,000 examples a property, state machines of 1,000 steps: hours on
+# a 2-core machine; HYPOTHESIS_MAX_EXAMPLES=1000 for a shorter run), Hypothesis' statistics,
+# then one line a property and each failure's reproducer. Not part of `make test`.
+properties: venv
+	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest tests/unit tests/application -m hypothesis \
+		--hypothesis-show-statistics --property-summary --timeout=7200 \
+		-o faulthandler_timeout=7500
 
 bench: venv
 	$(BIN)/python -m benchmarks

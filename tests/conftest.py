@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.hang_report"]
+# The Hypothesis profile (HYPOTHESIS_PROFILE) is loaded before any test module makes
+# its own settings, which inherit from it.
+import tests.hypothesis_profiles  # noqa: F401
+
+pytest_plugins = ["tests.hang_report", "tests.properties_plugin"]
 
 
 @pytest.fixture(scope="session", autouse=True)
