@@ -23,6 +23,7 @@ from application.errors import QueueError
 from infrastructure.mns import MnsJobQueue
 from infrastructure.retrying import RetryPolicy
 from tests.application.in_memory import FakeClock
+from tests.bounded_waits import finish, until
 from tests.fakes.mns_server import Fault, MnsFake
 
 QUEUE = "voicescribe-jobs"
@@ -109,22 +110,29 @@ async def test_send_receive_acknowledge_round_trip(queue: MnsJobQueue, fake: Mns
     assert await queue.receive(0) is None
 
 
-async def test_an_empty_queue_gives_none_after_the_long_poll(queue: MnsJobQueue) -> None:
+async def test_an_empty_queue_gives_none_after_the_long_poll(
+    queue: MnsJobQueue, fake: MnsFake
+) -> None:
     started = time.monotonic()
     assert await queue.receive(1) is None
-    assert 0.9 <= time.monotonic() - started < 2.5
+    assert time.monotonic() - started >= 0.9, "the server held the poll for its wait"
+    assert calls(fake, "ReceiveMessage") == [404], "one long poll, not a loop of short ones"
+    assert fake.requests[-1].target.endswith("?waitseconds=1")
 
 
-async def test_a_long_poll_wakes_as_soon_as_a_message_arrives(queue: MnsJobQueue) -> None:
-    waiting = asyncio.create_task(queue.receive(10))
-    await asyncio.sleep(0.2)
+async def test_a_long_poll_wakes_as_soon_as_a_message_arrives(
+    queue: MnsJobQueue, fake: MnsFake
+) -> None:
+    waiting = asyncio.create_task(queue.receive(30))
+    await until(lambda: fake.max_in_flight >= 1, 30, "the long poll at the server")
     sent_at = time.monotonic()
     await queue.enqueue("job-1")
 
-    message = await waiting
+    message = await finish(waiting, 30, "the long poll")
 
     assert message is not None and message.job_id == "job-1"
-    assert time.monotonic() - sent_at < 0.5
+    assert calls(fake, "ReceiveMessage") == [200], "the poll that was waiting got it"
+    assert time.monotonic() - sent_at < 15, "woken by the message, not by the poll's end"
 
 
 async def test_the_wait_is_clamped_to_the_mns_limit(queue: MnsJobQueue, fake: MnsFake) -> None:
@@ -224,13 +232,12 @@ async def test_a_hung_server_hits_the_socket_timeout_and_the_call_is_retried(
     fake: MnsFake,
 ) -> None:
     adapter = MnsJobQueue(fake.endpoint, AK, SECRET, QUEUE, request_timeout_seconds=0.3, retry=FAST)
-    fake.inject(Fault(503, delay_seconds=2, operation="SendMessage"))
-    started = time.monotonic()
+    fake.inject(Fault(503, delay_seconds=10, operation="SendMessage"))
     try:
         await adapter.enqueue("job-1")
     finally:
         await adapter.close()
-    assert time.monotonic() - started < 1.5
+    assert calls(fake, "SendMessage") == [201], "sent again while the hung call still hung"
     assert fake.depth(QUEUE) == 1
 
 
@@ -298,15 +305,18 @@ async def test_concurrent_receivers_never_share_a_message(
     received: list[str] = []
 
     async def consume() -> None:
-        while (message := await queue.receive(1)) is not None:
-            received.append(message.job_id)
+        while (message := await queue.receive(10)) is not None:
             await queue.acknowledge(message)
+            if message.job_id == "stop":
+                return
+            received.append(message.job_id)
 
     consumers = [asyncio.create_task(consume()) for _ in range(8)]
-    await asyncio.sleep(0.2)  # all eight are long-polling, each on its own connection
-    sending = time.monotonic()
+    await until(lambda: fake.max_in_flight >= 8, 30, "eight long polls at the server")
     await asyncio.gather(*(queue.enqueue(job_id) for job_id in job_ids))
-    assert time.monotonic() - sending < 0.5, "waiting receivers must not hold up senders"
+    assert 404 not in calls(fake, "ReceiveMessage"), "senders went before any poll ran out"
+    await until(lambda: len(received) >= len(job_ids), 30, "every job received")
+    await asyncio.gather(*(queue.enqueue("stop") for _ in consumers))  # one for each
     await asyncio.gather(*consumers)
 
     assert sorted(received) == sorted(job_ids)
