@@ -185,14 +185,17 @@ def test_migration_keeps_the_settings(chat: Chat, new_id: int) -> None:
 @given(
     chats,
     group_messages | st.builds(Incoming, st.just(ChatType.PRIVATE), people, media, st.booleans()),
-    st.dictionaries(user_ids, st.integers(0, 10)),
+    st.integers(0, 10),
+    st.integers(0, 10),
     st.integers(1, 10),
 )
 def test_charge_reserves_once_on_the_payer_it_names(
-    chat: Chat, message: Incoming, balances: dict[int, int], minutes: int
+    chat: Chat, message: Incoming, sponsor_balance: int, sender_balance: int, minutes: int
 ) -> None:
-    accounts = {user: MinutesAccount(user, balance=balance) for user, balance in balances.items()}
+    accounts = {message.sender.user_id: MinutesAccount(message.sender.user_id, sender_balance)}
     sponsor = chat.sponsor_id
+    if sponsor is not None:
+        accounts[sponsor] = MinutesAccount(sponsor, balance=sponsor_balance)
     decision = charge(chat, message, "tg:1:2", minutes, accounts)
 
     holders = [user for user, account in accounts.items() if account.holds("tg:1:2")]
@@ -204,11 +207,27 @@ def test_charge_reserves_once_on_the_payer_it_names(
     assert all(account.balance >= 0 for account in accounts.values())
     ran_out = chat.events != []
     if ran_out:
-        assert sponsor is not None and accounts.get(sponsor, MinutesAccount(0)).balance < minutes
-    if ran_out and not message.requested and message.chat_type.is_group:
-        assert decision.action is Action.IGNORE, "an unasked note is not charged to its sender"
+        assert sponsor is not None and accounts[sponsor].balance < minutes
+    if sponsor is not None and not message.requested and message.chat_type.is_group:
+        assert decision.payer_id in (None, sponsor), "a sponsored note is never its sender's"
     if decision.reason is Reason.NO_MINUTES:
         assert message.requested or message.chat_type is ChatType.PRIVATE
+
+
+def test_a_sponsor_running_out_costs_a_note_sender_nothing_and_an_asker_the_note() -> None:
+    chat = Chat(CHAT_ID, ChatMode.AUTO, sponsor_id=1)
+    accounts = {1: MinutesAccount(1, balance=2), 3: MinutesAccount(3, balance=10)}
+    note = Incoming(ChatType.SUPERGROUP, Sender(3), MediaKind.VOICE)
+
+    assert charge(chat, note, "tg:1:1", 2, accounts).payer_id == 1
+    assert charge(chat, note, "tg:1:2", 2, accounts) == Decision(Action.IGNORE)
+    assert chat.events == [SponsorRanOut(CHAT_ID, 1)]
+    assert (chat.mode, chat.sponsor_id) == (ChatMode.ON_REQUEST, None)
+    assert accounts[3].balance == 10, "the note's sender never asked"
+
+    request = attrs.evolve(note, requested=True)
+    assert charge(chat, request, "tg:1:2", 2, accounts).payer_id == 3
+    assert accounts[3].holds("tg:1:2") and len(chat.events) == 1, "the sponsor is told once"
 
 
 def test_a_request_is_keyed_by_the_audio_message() -> None:
