@@ -27,11 +27,11 @@ from application.commands import (
 )
 from application.formatting import FormattingChain
 from application.handlers.accept_voice import AcceptVoiceHandler
-from application.handlers.admin import Reports, StuckJobFlush
 from application.handlers.alerts import OwnerAlerting
 from application.handlers.billing import Billing
+from application.handlers.flush import StuckJobFlush
+from application.handlers.preferences import Preferences
 from application.handlers.process_job import ProcessJobHandler
-from application.handlers.settings import UserSettings
 from application.handlers.sweeper import StuckJobSweeper
 from application.minutes import MinutesBook
 from application.ports import (
@@ -51,6 +51,7 @@ from application.ports import (
 )
 from application.queue_consumer import QueueConsumer
 from application.recognition import ChunkedRecognition
+from application.views import Reports
 from domain.catalogue import DEFAULT_PACKAGES, Package
 from domain.events import Event, JobFailed
 from domain.policies import TranscriptionPolicy
@@ -71,7 +72,7 @@ class Ports:
     local_formatter: TextFormatter
     messenger: Messenger
     clock: Clock
-    settings: SettingsRepository
+    preferences: SettingsRepository
     payments: PaymentRepository
     stars: StarsGateway
     alerts: OwnerAlerts
@@ -93,11 +94,13 @@ class Tuning:
 
 
 @attrs.frozen
-class Application:
+class UseCases:
+    """What the entrypoints call: commands through the bus, queries through the views."""
+
     bus: MessageBus
     consumer: QueueConsumer
     minutes: MinutesBook
-    settings: UserSettings
+    preferences: Preferences
     billing: Billing
     reports: Reports
 
@@ -106,7 +109,7 @@ async def log_event(event: Event) -> None:
     log.info("%s %s", type(event).__name__, attrs.asdict(event))
 
 
-def bootstrap(ports: Ports, tuning: Tuning) -> Application:
+def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
     outbox = Outbox()
     minutes = MinutesBook(ports.accounts, outbox, tuning.trial_minutes)
     recognition = ChunkedRecognition(
@@ -148,7 +151,7 @@ def bootstrap(ports: Ports, tuning: Tuning) -> Application:
         low_balance_minutes=tuning.low_balance_minutes,
         retry_inline_through_queue=tuning.retry_inline_through_queue,
     )
-    settings = UserSettings(ports.settings)
+    preferences = Preferences(ports.preferences)
     billing = Billing(
         packages=tuning.packages,
         minutes=minutes,
@@ -156,13 +159,7 @@ def bootstrap(ports: Ports, tuning: Tuning) -> Application:
         gateway=ports.stars,
         clock=ports.clock,
     )
-    flush = StuckJobFlush(
-        jobs=ports.jobs,
-        minutes=minutes,
-        messenger=ports.messenger,
-        outbox=outbox,
-        clock=ports.clock,
-    )
+    flush = StuckJobFlush(jobs=ports.jobs, process=process, clock=ports.clock)
     sweeper = StuckJobSweeper(
         jobs=ports.jobs,
         queue=ports.queue,
@@ -183,8 +180,8 @@ def bootstrap(ports: Ports, tuning: Tuning) -> Application:
         command_handlers={
             AcceptVoiceNote: accept,
             ProcessJob: process,
-            ToggleSetting: settings.toggle,
-            SetRecognitionLanguage: settings.set_language,
+            ToggleSetting: preferences.toggle,
+            SetRecognitionLanguage: preferences.set_language,
             BuyMinutes: billing.buy,
             ApproveCheckout: billing.approve,
             CompletePayment: billing.complete,
@@ -196,11 +193,11 @@ def bootstrap(ports: Ports, tuning: Tuning) -> Application:
         event_handlers={Event: [log_event], JobFailed: [alerting.on_job_failed]},
     )
     consumer = QueueConsumer(ports.queue, bus, tuning.queue_visibility_seconds)
-    return Application(
+    return UseCases(
         bus=bus,
         consumer=consumer,
         minutes=minutes,
-        settings=settings,
+        preferences=preferences,
         billing=billing,
         reports=reports,
     )

@@ -2,7 +2,8 @@
 
 Why this exists: Telegram needs only a quick 200; the bot's answer comes later. Each
 update the webhook claimed (its body stored, see ``ProcessedUpdates``) is handed here,
-handled by PTB when ``AckFirstAdmission`` lets it start, and then marked finished. What
+handled by the ``handle(key, body)`` callback it was built with (the entrypoint's bridge
+to the bot) when the admission gate lets it start, and then marked finished. What
 a crash leaves unfinished is replayed: at start-up, and every ``REPLAY_EVERY_SECONDS``
 while running, for updates claimed more than ``REPLAY_AFTER_SECONDS`` ago that this
 process does not hold (their instance died; the handlers are idempotent where it
@@ -13,16 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import json
 import logging
 import time
-from collections.abc import Callable
-
-from telegram import Update
-from telegram.ext import Application as PtbApplication
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from application.ports import ProcessedUpdates
-from entrypoints.ack_first import AckFirstAdmission
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +29,21 @@ REPLAY_BATCH = 1000
 # Updates held in memory at most; beyond it acknowledgements wait for room, which slows
 # Telegram's delivery instead of growing the backlog without bound (~4 KB each).
 MAX_HELD = 10_000
+
+HandleUpdate = Callable[[str, str], Awaitable[None]]
+
+
+class Admission(Protocol):
+    """When held work may start (the webhook lets acknowledgements go first)."""
+
+    async def wait_turn(self, arrived_at: float) -> None: ...
+
+
+class AdmitAtOnce:
+    """No gate: work starts as soon as a worker is free."""
+
+    async def wait_turn(self, arrived_at: float) -> None:
+        return None
 
 
 class Inbox:
@@ -43,16 +55,16 @@ class Inbox:
 
     def __init__(
         self,
-        ptb: PtbApplication,  # type: ignore[type-arg]
+        handle: HandleUpdate,
         processed: ProcessedUpdates,
-        admission: AckFirstAdmission,
+        admission: Admission,
         *,
         concurrency: int,
         max_held: int = MAX_HELD,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        self._ptb = ptb
+        self._handle = handle
         self._processed = processed
         self._admission = admission
         self._concurrency = max(1, concurrency)
@@ -141,14 +153,6 @@ class Inbox:
 
     async def _process(self, key: str, body: str) -> None:
         try:
-            data = json.loads(body)
-            update = Update.de_json(data, self._ptb.bot) if isinstance(data, dict) else None
+            await self._handle(key, body)
         except Exception:
-            update = None
-        if update is None:
-            log.warning("%s does not parse; dropped", key)
-            return
-        try:
-            await self._ptb.process_update(update)
-        except Exception:
-            log.exception("%s failed", key)  # PTB's error handler has seen it too
+            log.exception("%s failed", key)

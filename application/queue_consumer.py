@@ -1,8 +1,14 @@
-"""Taking jobs off the durable queue: the worker's loop, and the CLI's for long audio.
+"""Taking jobs off the durable queue: the one loop every process that runs jobs uses.
 
 A message is acknowledged only once its job is settled (delivered, failed or no speech),
 and kept hidden from other workers while its job runs, so a worker that dies leaves the
 job to be delivered again and a slow one is never processed twice.
+
+``drain`` is the loop: ``voicescribe worker``, ``serve``, ``webhook --workers N`` run it
+until they are stopped, waiting out queue or storage outages; Function Compute's worker
+runs the same loop within an invocation's deadline, stopping when the queue is empty.
+``sweep_periodically`` / ``sweep_once`` are the one sweep that puts jobs whose claim ran
+out back on the queue.
 """
 
 from __future__ import annotations
@@ -10,15 +16,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
+
+import attrs
 
 from application.bus import MessageBus
-from application.commands import ProcessJob
-from application.errors import QueueError
+from application.commands import ProcessJob, SweepStuckJobs
+from application.errors import PortError, QueueError
 from application.handlers.process_job import JobMissing
+from application.handlers.sweeper import SweepOutcome
 from application.ports import JobQueue, QueueMessage
 from application.reports import JobReport, RetryLater
 
 log = logging.getLogger(__name__)
+
+RECEIVE_WAIT_SECONDS = 1.0
+FIRST_PAUSE_SECONDS = 0.5
+MAX_PAUSE_SECONDS = 30.0
+SWEEP_EVERY_SECONDS = 60.0
 
 
 class QueueConsumer:
@@ -49,6 +64,89 @@ class QueueConsumer:
             await keeper
         await self._queue.acknowledge(lease.message)
         return report
+
+
+@attrs.frozen
+class DrainRules:
+    """How a drain ends. A long-running process drains until ``stop`` is set, pausing
+    through outages; a Function Compute invocation drains while ``keep_going()`` (time
+    left), and ends at the first empty receive or outage: the next trigger comes soon."""
+
+    stop: asyncio.Event
+    keep_going: Callable[[], bool] = lambda: True
+    until_empty: bool = False
+
+
+async def drain(consumer: QueueConsumer, workers: int, rules: DrainRules) -> int:
+    """``workers`` loops taking jobs off the queue under ``rules``; returns how many jobs
+    were handled. Each loop finishes the job in hand after ``rules.stop`` is set."""
+    handled = 0
+
+    async def work(index: int) -> None:
+        nonlocal handled
+        pause = FIRST_PAUSE_SECONDS
+        while not rules.stop.is_set() and rules.keep_going():
+            try:
+                report = await consumer.consume_one(RECEIVE_WAIT_SECONDS)
+            except PortError as error:
+                if rules.until_empty:
+                    log.warning(
+                        "worker %d: queue or storage unavailable (%s); stopping", index, error
+                    )
+                    return
+                log.warning("worker %d: %s; pausing %.1fs", index, error, pause)
+            except Exception:
+                if rules.until_empty:
+                    log.exception("worker %d: unexpected failure; the job stays queued", index)
+                    return
+                log.exception("worker %d: unexpected failure; pausing %.1fs", index, pause)
+            else:
+                pause = FIRST_PAUSE_SECONDS
+                if report is not None:
+                    handled += 1
+                elif rules.until_empty:
+                    return  # empty (or a job left for redelivery): done for now
+                continue
+            await wait_unless_stopped(rules.stop, pause)
+            pause = min(pause * 2, MAX_PAUSE_SECONDS)
+
+    await asyncio.gather(*(work(index) for index in range(max(1, workers))))
+    return handled
+
+
+async def run_workers(consumer: QueueConsumer, count: int, stop: asyncio.Event) -> None:
+    """``count`` workers draining the queue until ``stop``; none when ``count`` is 0."""
+    if count > 0:
+        await drain(consumer, count, DrainRules(stop))
+
+
+async def sweep_once(bus: MessageBus, stale_after_seconds: float) -> SweepOutcome | None:
+    """Jobs no worker holds and nothing touched for ``stale_after_seconds``: requeued or,
+    out of attempts, failed with their minutes released. A failed sweep is logged: the
+    next one tries again."""
+    try:
+        outcome: SweepOutcome = await bus.handle(SweepStuckJobs(stale_after_seconds))
+    except Exception:
+        log.exception("sweeper failed; trying again later")
+        return None
+    return outcome
+
+
+async def sweep_periodically(
+    bus: MessageBus,
+    stop: asyncio.Event,
+    stale_after_seconds: float,
+    every_seconds: float = SWEEP_EVERY_SECONDS,
+) -> None:
+    """``sweep_once`` now and every ``every_seconds`` until ``stop``."""
+    while not stop.is_set():
+        await sweep_once(bus, stale_after_seconds)
+        await wait_unless_stopped(stop, every_seconds)
+
+
+async def wait_unless_stopped(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
 
 
 class _Lease:

@@ -21,6 +21,7 @@ class JobReport:
     notice: Notice | None = None
     timings: dict[str, float] = attrs.field(factory=dict)
     error: str | None = None
+    released_minutes: int = 0  # a failed job's reservation given back
 
 
 class Acceptance(StrEnum):

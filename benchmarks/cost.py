@@ -27,7 +27,7 @@ from infrastructure.audio import PyAvConverter
 from infrastructure.audio._opus import encode_opus
 from infrastructure.dashscope import DashScopeRecognizer
 from infrastructure.dashscope.formatter import QwenFormatter
-from infrastructure.local_formatter import ParagraphFormatter
+from infrastructure.local.formatter import ParagraphFormatter
 from infrastructure.retrying import RetryPolicy
 from tests.fakes.dashscope_server import FakeDashScope
 

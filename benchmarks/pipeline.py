@@ -29,15 +29,15 @@ from typing import Any
 
 from dependency_injector import providers
 
-from application.bootstrap import Application
+from application.bootstrap import UseCases
 from application.commands import AcceptVoiceNote
 from application.ports import Messenger, ProbedAudio
+from application.queue_consumer import run_workers
 from benchmarks.common import CACHE, ROOT, Report, cpu_seconds, quick_mode, voice_note
 from domain.jobs import AudioSource, MediaKind, VoiceJob
 from domain.policies import AudioProfile, ChunkSpan
-from entrypoints.container import build_container
-from entrypoints.settings import load_settings
-from entrypoints.worker_loop import run_workers
+from entrypoints.composition.container import Channel, build_container
+from entrypoints.composition.settings import load_settings
 from infrastructure.audio import PyAvConverter
 from infrastructure.audio.pyav_converter import convert_blocking, probe_blocking
 
@@ -103,7 +103,7 @@ class CountingDeliveries:
             self.all_delivered.set()
 
 
-async def accept(bot: Any, app: Application, update: dict[str, Any]) -> None:
+async def accept(bot: Any, app: UseCases, update: dict[str, Any]) -> None:
     """What the bot's handler does with a voice note: a status message, then the command."""
     message = update["message"]
     chat, voice = message["chat"]["id"], message["voice"]
@@ -169,15 +169,14 @@ async def run(report: Report, jobs: int, workers: int, directory: Path) -> None:
                 "SYNC_THRESHOLD_SECONDS": "10",  # 30 s notes are queued for the workers
             }
         )
-        container = build_container(settings)
-        container.config.channel.from_value("telegram")
+        container = build_container(settings, Channel.TELEGRAM)
         converter = TimedConverter()
         container.converter.override(providers.Object(converter))
         deliveries = CountingDeliveries(container.messenger(), 1)
         container.messenger.override(providers.Object(deliveries))
         bot = container.telegram_bot()
         await bot.initialize()
-        app = container.application()
+        app = container.use_cases()
         await container.jobs().get("warm-up")  # open the database outside the timing
         updates = json.loads(updates_file.read_text())
         stop = asyncio.Event()

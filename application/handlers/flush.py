@@ -1,191 +1,17 @@
-"""Use cases and reports for the owner (``OWNER_ID``) and for a user's ``/balance``.
-
-Reports are plain data (and CSV text for exports); the entrypoint shows them. The flush
-fails stuck jobs and releases exactly what each one reserved.
+"""Use case for the owner (``OWNER_ID``): fail stuck jobs, releasing exactly what each one
+reserved. It ends each job through ``ProcessJobHandler.give_up``, the one give-up path
+the sweeper uses too.
 """
 
 from __future__ import annotations
 
-import calendar
-import csv
-import io
-import logging
-import time
-from collections.abc import Sequence
-
 import attrs
 
-from application.bus import Outbox
 from application.commands import FlushStuckJobs
-from application.errors import DeliveryFailed
-from application.minutes import MinutesBook
-from application.notices import Notice, NoticeReason
-from application.ports import (
-    AccountRepository,
-    Clock,
-    JobRepository,
-    Messenger,
-    PaymentRepository,
-)
-from domain.jobs import JobStatus, VoiceJob
-from domain.ledger import MinutesAccount
+from application.handlers.process_job import ProcessJobHandler
+from application.ports import Clock, JobRepository
 
-log = logging.getLogger(__name__)
-
-DAY = 24 * 3600.0
-SCAN_LIMIT = 100_000
-
-
-@attrs.frozen
-class BalanceReport:
-    balance: int
-    used_this_month: int
-    recent_jobs: Sequence[VoiceJob]
-
-
-@attrs.frozen
-class Stats:
-    users: int
-    jobs_today: int
-    jobs_week: int
-    minutes_today: int
-    minutes_week: int
-    failures_week: int
-    stars_today: int
-    stars_week: int
-
-
-class Reports:
-    def __init__(
-        self,
-        *,
-        jobs: JobRepository,
-        accounts: AccountRepository,
-        payments: PaymentRepository,
-        minutes: MinutesBook,
-        clock: Clock,
-    ) -> None:
-        self._jobs = jobs
-        self._accounts = accounts
-        self._payments = payments
-        self._minutes = minutes
-        self._clock = clock
-
-    async def balance(self, user_id: int, recent: int = 5) -> BalanceReport:
-        jobs = await self._jobs.list_by_user(user_id, 500)
-        month_start = _month_start(self._clock.now())
-        used = sum(
-            j.reserved_minutes
-            for j in jobs
-            if j.status is JobStatus.DELIVERED and j.created_at >= month_start
-        )
-        return BalanceReport(await self._minutes.balance_of(user_id), used, jobs[:recent])
-
-    async def stats(self) -> Stats:
-        now = self._clock.now()
-        week = await self._jobs.list_since(now - 7 * DAY, SCAN_LIMIT)
-        today = [j for j in week if j.created_at >= now - DAY]
-        payments = [
-            p
-            for p in await self._payments.list_since(now - 7 * DAY, SCAN_LIMIT)
-            if p.refunded_at is None
-        ]
-        return Stats(
-            users=len(await self._accounts.list_all(SCAN_LIMIT)),
-            jobs_today=len(today),
-            jobs_week=len(week),
-            minutes_today=_charged(today),
-            minutes_week=_charged(week),
-            failures_week=sum(j.status is JobStatus.FAILED for j in week),
-            stars_today=sum(p.stars for p in payments if p.paid_at >= now - DAY),
-            stars_week=sum(p.stars for p in payments),
-        )
-
-    async def user(self, user_id: int) -> tuple[MinutesAccount | None, Sequence[VoiceJob]]:
-        return await self._accounts.get(user_id), await self._jobs.list_by_user(user_id, 10)
-
-    async def troubled_jobs(self, stuck_after_seconds: float) -> Sequence[VoiceJob]:
-        now = self._clock.now()
-        stuck = await self._jobs.list_unfinished(now - stuck_after_seconds, 50)
-        week = await self._jobs.list_since(now - 7 * DAY, SCAN_LIMIT)
-        failed = [j for j in week if j.status is JobStatus.FAILED][:50]
-        return [*stuck, *failed]
-
-    async def export(self, table: str) -> str:
-        """CSV of ``users``, ``jobs`` or ``payments``; ValueError for anything else."""
-        buffer = io.StringIO()
-        out = csv.writer(buffer)
-        if table == "users":
-            out.writerow(
-                [
-                    "user_id",
-                    "balance",
-                    "reserved",
-                    "spent",
-                    "trial",
-                    "purchased",
-                    "granted",
-                    "refunded",
-                ]
-            )
-            for a in await self._accounts.list_all(SCAN_LIMIT):
-                out.writerow(
-                    [
-                        a.user_id,
-                        a.balance,
-                        a.reserved,
-                        a.spent,
-                        a.trial,
-                        a.purchased,
-                        a.granted,
-                        a.refunded,
-                    ]
-                )
-        elif table == "jobs":
-            out.writerow(
-                [
-                    "job_id",
-                    "user_id",
-                    "created_at",
-                    "status",
-                    "duration_seconds",
-                    "reserved_minutes",
-                    "attempts",
-                    "error",
-                ]
-            )
-            for j in await self._jobs.list_since(0, SCAN_LIMIT):
-                out.writerow(
-                    [
-                        j.job_id,
-                        j.user_id,
-                        _iso(j.created_at),
-                        j.status.value,
-                        round(j.duration_seconds, 1),
-                        j.reserved_minutes,
-                        j.attempts,
-                        j.error or "",
-                    ]
-                )
-        elif table == "payments":
-            out.writerow(
-                ["charge_id", "user_id", "package_id", "stars", "minutes", "paid_at", "refunded_at"]
-            )
-            for p in await self._payments.list_since(0, SCAN_LIMIT):
-                out.writerow(
-                    [
-                        p.charge_id,
-                        p.user_id,
-                        p.package_id,
-                        p.stars,
-                        p.minutes,
-                        _iso(p.paid_at),
-                        _iso(p.refunded_at) if p.refunded_at else "",
-                    ]
-                )
-        else:
-            raise ValueError(f"unknown export {table!r}: users, jobs or payments")
-        return buffer.getvalue()
+FLUSH_BATCH = 1000
 
 
 @attrs.frozen
@@ -195,48 +21,16 @@ class FlushOutcome:
 
 
 class StuckJobFlush:
-    def __init__(
-        self,
-        *,
-        jobs: JobRepository,
-        minutes: MinutesBook,
-        messenger: Messenger,
-        outbox: Outbox,
-        clock: Clock,
-    ) -> None:
+    def __init__(self, *, jobs: JobRepository, process: ProcessJobHandler, clock: Clock) -> None:
         self._jobs = jobs
-        self._minutes = minutes
-        self._messenger = messenger
-        self._outbox = outbox
+        self._process = process
         self._clock = clock
 
     async def __call__(self, command: FlushStuckJobs) -> FlushOutcome:
         now = self._clock.now()
         flushed = released = 0
-        for job in await self._jobs.list_unfinished(now - command.older_than_seconds, 1000):
-            if job.reserved_minutes > 0:
-                released += await self._minutes.settle(
-                    job.user_id, job.reservation_id, commit=False
-                )
-            job.fail("stuck; flushed by the owner", now)
-            await self._jobs.save(job)
-            self._outbox.collect(job)
+        for job in await self._jobs.list_unfinished(now - command.older_than_seconds, FLUSH_BATCH):
+            report = await self._process.give_up(job.job_id, "stuck; flushed by the owner")
             flushed += 1
-            try:
-                await self._messenger.notify(job, Notice(NoticeReason.SERVICE_BUSY))
-            except DeliveryFailed:
-                log.info("could not tell the owner of flushed job %s", job.job_id)
+            released += report.released_minutes
         return FlushOutcome(flushed, released)
-
-
-def _charged(jobs: Sequence[VoiceJob]) -> int:
-    return sum(j.reserved_minutes for j in jobs if j.status is JobStatus.DELIVERED)
-
-
-def _month_start(now: float) -> float:
-    year, month = time.gmtime(now)[:2]
-    return float(calendar.timegm((year, month, 1, 0, 0, 0)))
-
-
-def _iso(moment: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))

@@ -1,4 +1,5 @@
-"""Use cases: a user changes a setting; it applies to their next recording."""
+"""Use cases: a user changes a preference (a setting of theirs); it applies to their next
+recording."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from application.ports import SettingsRepository
 from domain.jobs import OutputMode, UserStyle
 
 
-class UserSettings:
-    """Reads a user's settings (defaults for a new user) and applies changes to them."""
+class Preferences:
+    """Reads a user's preferences (defaults for a new user) and applies changes to them."""
 
     def __init__(self, repository: SettingsRepository) -> None:
         self._repository = repository

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import attrs
+
 from application.bus import Outbox
 from application.commands import ProcessJob
 from application.errors import (
@@ -136,14 +138,15 @@ class ProcessJobHandler:
                 log.exception("job %s failed", job.job_id)
             return await self._fail(job, notice_for(error), f"{type(error).__name__}: {error}")
 
-    async def give_up(self, job_id: str) -> JobReport:
-        """Fail an unfinished job for good (no retry will come), releasing its minutes."""
+    async def give_up(self, job_id: str, reason: str = "gave up after a retry") -> JobReport:
+        """Fail an unfinished job for good (no retry will come), releasing its minutes and
+        telling its owner; the sweeper and the owner's ``/flush`` both end jobs here."""
         job = await self._jobs.get(job_id)
         if job is None:
             raise JobMissing(job_id)
         if job.status.is_finished:
             return _report(job)
-        return await self._fail(job, Notice(NoticeReason.SERVICE_BUSY), "gave up after a retry")
+        return await self._fail(job, Notice(NoticeReason.SERVICE_BUSY), reason)
 
     async def _transcribe(self, job: VoiceJob) -> JobReport:
         watch = Stopwatch(self._clock)
@@ -242,7 +245,7 @@ class ProcessJobHandler:
     async def _fail(
         self, job: VoiceJob, notice: Notice, reason: str, *, caused_by_user: bool = False
     ) -> JobReport:
-        await self._minutes_settle(job, commit=False)
+        released = await self._minutes_settle(job, commit=False)
         caused_by_user = caused_by_user or notice.reason in USER_CAUSED
         job.fail(reason, self._clock.now(), caused_by_user=caused_by_user)
         await self._save(job)
@@ -250,11 +253,13 @@ class ProcessJobHandler:
             await self._messenger.notify(job, notice)
         except DeliveryFailed:
             log.warning("could not tell the owner of job %s why it failed", job.job_id)
-        return _report(job, notice)
+        return attrs.evolve(_report(job, notice), released_minutes=released)
 
-    async def _minutes_settle(self, job: VoiceJob, *, commit: bool) -> None:
+    async def _minutes_settle(self, job: VoiceJob, *, commit: bool) -> int:
+        """Commit or release the job's reservation; returns the minutes released."""
         if job.reserved_minutes > 0:
-            await self._minutes.settle(job.user_id, job.reservation_id, commit=commit)
+            return await self._minutes.settle(job.user_id, job.reservation_id, commit=commit)
+        return 0
 
     async def _save(self, job: VoiceJob) -> None:
         await self._jobs.save(job)

@@ -7,22 +7,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from dependency_injector import providers
+from entrypoints.cli.config import show_config
+from entrypoints.cli.serve import serve
+from entrypoints.cli.setup import set_up
+from entrypoints.cli.transcribe import transcribe_files
+from entrypoints.cli.webhook import register_webhook, serve_webhook
+from entrypoints.cli.worker import run_worker
+from entrypoints.composition.container import Channel, Container, build_container
+from entrypoints.composition.settings import ConfigurationError, Settings, load_settings
 
-from entrypoints.container import Container, build_container
-from entrypoints.serve_command import serve
-from entrypoints.settings import ConfigurationError, Settings, load_settings
-from entrypoints.setup_command import set_up
-from entrypoints.transcribe_command import transcribe_files
-from entrypoints.webhook_commands import register_webhook, serve_webhook
-from entrypoints.worker_command import run_worker
-from infrastructure.console_messenger import ConsoleMessenger
+# The commands that talk to Telegram, and the settings each needs beyond the profile's.
+TELEGRAM_COMMANDS = {
+    "serve": ("TELEGRAM_BOT_TOKEN",),
+    "worker": ("TELEGRAM_BOT_TOKEN",),
+    "webhook": ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET"),
+    "set-webhook": ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET"),
+}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -65,41 +70,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as error:
         print(f"voicescribe: {error}", file=sys.stderr)
         return 2
-    container = build_container(settings)
+    if args.command in TELEGRAM_COMMANDS:
+        missing = [name for name in TELEGRAM_COMMANDS[args.command] if not settings.value(name)]
+        if missing:
+            print(f"voicescribe: {args.command} needs {', '.join(missing)}", file=sys.stderr)
+            return 2
+    container = _container_for(args.command, settings, verbose=args.verbose)
     if args.command == "config":
-        return run(container, lambda: show_config(container, settings))
+        return run(container, lambda: show_config(container))
     if args.command == "transcribe":
-        container.messenger.override(providers.Singleton(ConsoleMessenger, verbose=args.verbose))
-        # The CLI has no webhook to keep responsive: every file is processed at once.
-        container.config.sync_threshold_seconds.from_value(settings.value("MAX_AUDIO_SECONDS"))
-        container.config.retry_inline_through_queue.from_value(False)
         return run(
             container,
             lambda: transcribe_files(container, args.files, args.language, args.json),
         )
-    if args.command in ("serve", "webhook", "set-webhook", "worker"):
-        missing = [name for name in _needs(args.command) if not settings.text[name]]
-        if missing:
-            print(f"voicescribe: {args.command} needs {', '.join(missing)}", file=sys.stderr)
-            return 2
     if args.command == "serve":
         return run(container, lambda: serve(container))
     if args.command == "webhook":
-        return serve_webhook(container, settings, args.host, args.port, args.workers)
+        return serve_webhook(container, args.host, args.port, args.workers)
     if args.command == "worker":
-        concurrency = args.concurrency or int(settings.value("WORKER_CONCURRENCY"))
+        concurrency = args.concurrency or settings.worker_concurrency
         return run(container, lambda: run_worker(container, max(1, concurrency)))
     if args.command == "setup":
-        return run(container, lambda: set_up(container, settings))
+        return run(container, lambda: set_up(container))
     if args.command == "set-webhook":
-        return run(container, lambda: register_webhook(container, settings, args.url))
+        return run(container, lambda: register_webhook(container, args.url))
     raise AssertionError(f"unhandled command {args.command}")
 
 
-def _needs(command: str) -> tuple[str, ...]:
-    if command in ("serve", "worker"):
-        return ("TELEGRAM_BOT_TOKEN",)
-    return ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET")
+def _container_for(command: str, settings: Settings, *, verbose: bool) -> Container:
+    if command in TELEGRAM_COMMANDS:
+        return build_container(settings, Channel.TELEGRAM)
+    # The CLI has no webhook to keep responsive and no worker: every file at once.
+    return build_container(settings, inline_everything=command == "transcribe", verbose=verbose)
 
 
 def run(container: Container, job: Callable[[], Awaitable[int]]) -> int:
@@ -114,19 +116,3 @@ def run(container: Container, job: Callable[[], Awaitable[int]]) -> int:
     except KeyboardInterrupt:
         print("voicescribe: interrupted", file=sys.stderr)
         return 130
-
-
-async def show_config(container: Container, settings: Settings) -> int:
-    adapters = {
-        port: type(getattr(container, port)()).__name__
-        for port in ("jobs", "accounts", "queue", "recognizer", "converter", "files")
-    }
-    adapters["formatters"] = " -> ".join(
-        [*(f.name for f in container.llm_formatters()), container.local_formatter().name]
-    )
-    print(json.dumps({"settings": settings.masked(), "adapters": adapters}, indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

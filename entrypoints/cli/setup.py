@@ -9,25 +9,24 @@ from __future__ import annotations
 
 import sys
 
-from entrypoints.container import Container
-from entrypoints.settings import Settings
+from entrypoints.composition.container import Container
 from infrastructure.mns import MnsJobQueue
 from infrastructure.tablestore import create_tables
 from infrastructure.whisper import WhisperRecognizer
 
 
-async def set_up(container: Container, settings: Settings) -> int:
-    backends = settings.backends
-    if "sqlite" in (backends["STORAGE_BACKEND"], backends["QUEUE_BACKEND"]):
+async def set_up(container: Container) -> int:
+    settings = container.settings()
+    if "sqlite" in (settings.storage_backend, settings.queue_backend):
         await container.sqlite().read(lambda connection: None)
         _done(f"sqlite database ready in {settings.data_dir}")
-    if backends["STORAGE_BACKEND"] == "tablestore":
+    if settings.storage_backend == "tablestore":
         created = await create_tables(container.tablestore())
         _done(f"tablestore tables ready (created: {', '.join(created) or 'none'})")
     queue = container.queue()
     if isinstance(queue, MnsJobQueue):
         await queue.create_queue()
-        _done(f"mns queue {settings.text['MNS_QUEUE']} ready")
+        _done(f"mns queue {settings.mns_queue} ready")
     recognizer = container.recognizer()
     if isinstance(recognizer, WhisperRecognizer):
         await recognizer.warm_up()

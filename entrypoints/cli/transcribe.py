@@ -20,7 +20,7 @@ from application.commands import AcceptVoiceNote
 from application.notices import NoticeReason, describe
 from application.reports import AcceptOutcome
 from domain.jobs import AudioSource, JobStatus, MediaKind, UserStyle
-from entrypoints.container import Container
+from entrypoints.composition.container import Container
 
 LOCAL_OPERATOR_ID = 0
 
@@ -39,7 +39,7 @@ def check_file(path: Path) -> str | None:
 async def transcribe_files(
     container: Container, files: list[Path], language: str | None, as_json: bool
 ) -> int:
-    app = container.application()
+    app = container.use_cases()
     messenger = container.messenger()
     failures = 0
     for path in files:

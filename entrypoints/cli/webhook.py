@@ -1,4 +1,4 @@
-"""``voicescribe webhook`` (uvicorn) and ``voicescribe set-webhook URL``."""
+"""``voicescribe webhook`` (the ASGI app under uvicorn) and ``voicescribe set-webhook URL``."""
 
 from __future__ import annotations
 
@@ -7,30 +7,28 @@ import sys
 import uvicorn
 from telegram import Update
 
-from entrypoints.container import Container
-from entrypoints.settings import Settings
-from entrypoints.webhook import create_webhook_app
+from entrypoints.composition.container import Container
+from entrypoints.http.app import create_webhook_app
 
 
-def serve_webhook(
-    container: Container, settings: Settings, host: str, port: int, workers: int
-) -> int:
+def serve_webhook(container: Container, host: str, port: int, workers: int) -> int:
+    settings = container.settings()
     app = create_webhook_app(
         container,
-        settings.text["TELEGRAM_WEBHOOK_SECRET"],
+        settings.telegram_webhook_secret,
         workers=workers,
-        concurrency=int(settings.numbers["WEBHOOK_CONCURRENCY"]),
+        concurrency=settings.webhook_concurrency,
     )
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
     return 0
 
 
-async def register_webhook(container: Container, settings: Settings, url: str) -> int:
+async def register_webhook(container: Container, url: str) -> int:
     bot = container.telegram_bot()
     async with bot:
         await bot.set_webhook(
             url,
-            secret_token=settings.text["TELEGRAM_WEBHOOK_SECRET"],
+            secret_token=container.settings().telegram_webhook_secret,
             allowed_updates=Update.ALL_TYPES,
         )
     print(f"webhook set: {url}", file=sys.stderr)

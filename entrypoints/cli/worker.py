@@ -2,7 +2,7 @@
 
 On a signal it stops taking messages, gives jobs in hand ``WORKER_GRACE_SECONDS`` to
 finish, then cancels the rest (their messages come back to another worker: nothing is
-acknowledged before it is settled) and exits 0. A sweeper puts jobs whose claim ran out
+acknowledged before it is settled) and exits 0. The sweep puts jobs whose claim ran out
 back on the queue.
 """
 
@@ -12,35 +12,30 @@ import asyncio
 import contextlib
 import logging
 
-from application.bootstrap import Application
-from application.commands import SweepStuckJobs
-from entrypoints.container import Container
-from entrypoints.serve_command import stop_on_signals
-from entrypoints.warm_start import warm_recognizer
-from entrypoints.worker_loop import run_workers
+from application.queue_consumer import run_workers, sweep_periodically
+from entrypoints.cli.signals import stop_on_signals
+from entrypoints.composition.container import Container
+from entrypoints.composition.warm_start import warm_recognizer
 
 log = logging.getLogger(__name__)
-
-SWEEP_EVERY_SECONDS = 60.0
 
 
 async def run_worker(
     container: Container, concurrency: int, stop: asyncio.Event | None = None
 ) -> int:
     stop = stop or stop_on_signals()
-    container.config.channel.from_value("telegram")
+    settings = container.settings()
     bot = container.telegram_bot()
     await bot.initialize()
     await warm_recognizer(container)
-    app = container.application()
-    grace = float(container.config.worker_grace_seconds())
-    stale_after = float(container.config.job_lease_seconds()) + float(
-        container.config.queue_visibility_seconds()
-    )
+    use_cases = container.use_cases()
     log.info("worker: %d job(s) at a time", concurrency)
-    workers = asyncio.create_task(run_workers(app.consumer, concurrency, stop))
-    sweeper = asyncio.create_task(_sweep(app, stop, stale_after))
+    workers = asyncio.create_task(run_workers(use_cases.consumer, concurrency, stop))
+    sweeper = asyncio.create_task(
+        sweep_periodically(use_cases.bus, stop, settings.stale_after_seconds)
+    )
     await stop.wait()
+    grace = settings.worker_grace_seconds
     log.info("worker: stopping; %.0fs for the jobs in hand", grace)
     try:
         await asyncio.wait_for(asyncio.shield(workers), grace)
@@ -53,13 +48,3 @@ async def run_worker(
     with contextlib.suppress(asyncio.CancelledError):
         await sweeper
     return 0
-
-
-async def _sweep(app: Application, stop: asyncio.Event, stale_after: float) -> None:
-    while not stop.is_set():
-        try:
-            await app.bus.handle(SweepStuckJobs(older_than_seconds=stale_after))
-        except Exception:
-            log.exception("sweeper failed; trying again later")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), SWEEP_EVERY_SECONDS)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from application.ports import TextFormatter
 from domain.policies import AudioEncoding
-from entrypoints.closing import Closing
+from entrypoints.composition.closing import Closing
 from infrastructure.dashscope import DashScopeRecognizer, QwenFormatter
 from infrastructure.gemini import GeminiFormatter
 from infrastructure.mns import MnsJobQueue

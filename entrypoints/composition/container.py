@@ -2,25 +2,31 @@
 
 ``Selector`` providers pick each port's adapter from the configuration; everything is
 built lazily, so a backend that is not selected is never imported into use or opened.
+The configuration is decided once, from the typed ``Settings`` and the channel the
+entrypoint talks through, when the container is built; nothing changes it afterwards.
 Tests override providers with fakes (``container.recognizer.override(...)``).
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+import attrs
 from dependency_injector import containers, providers
 
 from application.bootstrap import Ports, Tuning, bootstrap
 from domain.catalogue import parse_packages
 from domain.policies import TranscriptionPolicy
-from entrypoints import builders
-from entrypoints.closing import Closing
-from entrypoints.settings import Settings
+from entrypoints.composition import builders
+from entrypoints.composition.closing import Closing
+from entrypoints.composition.settings import Settings
 from infrastructure.audio import PyAvConverter
-from infrastructure.console_messenger import ConsoleMessenger
-from infrastructure.local_files import LocalFileSource
-from infrastructure.local_formatter import ParagraphFormatter
-from infrastructure.log_alerts import LoggedAlerts
-from infrastructure.no_payments import NoPayments
+from infrastructure.local.console_messenger import ConsoleMessenger
+from infrastructure.local.files import LocalFileSource
+from infrastructure.local.formatter import ParagraphFormatter
+from infrastructure.local.log_alerts import LoggedAlerts
+from infrastructure.local.no_payments import NoPayments
+from infrastructure.local.system_clock import SystemClock
 from infrastructure.sqlite import (
     SqliteAccountRepository,
     SqliteJobQueue,
@@ -29,7 +35,6 @@ from infrastructure.sqlite import (
     SqliteProcessedUpdates,
     SqliteSettingsRepository,
 )
-from infrastructure.system_clock import SystemClock
 from infrastructure.tablestore import (
     TablestoreAccountRepository,
     TablestoreJobRepository,
@@ -42,8 +47,16 @@ from infrastructure.telegram.alerts import TelegramOwnerAlerts
 from infrastructure.whisper import WhisperRecognizer
 
 
+class Channel(StrEnum):
+    """Where answers go: the console (the CLI) or Telegram (the bot, workers, FC)."""
+
+    CONSOLE = "console"
+    TELEGRAM = "telegram"
+
+
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
+    settings = providers.Dependency(instance_of=Settings)
 
     closing = providers.Singleton(Closing)
     clock = providers.Singleton(SystemClock)
@@ -83,7 +96,7 @@ class Container(containers.DeclarativeContainer):
             closing=closing,
         ),
     )
-    settings = providers.Selector(
+    preferences = providers.Selector(
         config.storage_backend,
         sqlite=providers.Singleton(SqliteSettingsRepository, sqlite),
         tablestore=providers.Singleton(TablestoreSettingsRepository, tablestore),
@@ -159,7 +172,7 @@ class Container(containers.DeclarativeContainer):
     )
     messenger = providers.Selector(
         config.channel,
-        console=providers.Singleton(ConsoleMessenger),
+        console=providers.Singleton(ConsoleMessenger, verbose=config.verbose),
         telegram=providers.Singleton(TelegramMessenger, telegram_bot),
     )
     alerts = providers.Selector(
@@ -204,27 +217,42 @@ class Container(containers.DeclarativeContainer):
         local_formatter=local_formatter,
         messenger=messenger,
         clock=clock,
-        settings=settings,
+        preferences=preferences,
         payments=payments,
         stars=stars,
         alerts=alerts,
     )
-    application = providers.Singleton(bootstrap, ports, tuning)
+    use_cases = providers.Singleton(bootstrap, ports, tuning)
 
 
-def build_container(settings: Settings) -> Container:
-    container = Container()
-    container.config.from_dict(config_from(settings))
+def build_container(
+    settings: Settings,
+    channel: Channel = Channel.CONSOLE,
+    *,
+    inline_everything: bool = False,
+    verbose: bool = False,
+) -> Container:
+    """The container for one way of running the program. ``inline_everything``: the CLI,
+    with no worker and no webhook to keep responsive, processes every file at once."""
+    container = Container(settings=settings)
+    container.config.from_dict(config_from(settings, channel, inline_everything, verbose))
     return container
 
 
-def config_from(settings: Settings) -> dict[str, object]:
-    """The settings as the container's configuration tree (lower-case keys)."""
-    values = {**settings.text, **settings.numbers, **settings.backends}
-    tree: dict[str, object] = {name.lower(): value for name, value in values.items()}
+def config_from(
+    settings: Settings,
+    channel: Channel = Channel.CONSOLE,
+    inline_everything: bool = False,
+    verbose: bool = False,
+) -> dict[str, object]:
+    """The settings as the container's configuration tree (the fields' names)."""
+    tree: dict[str, object] = attrs.asdict(settings)
     tree["data_dir"] = str(settings.data_dir)
-    tree["channel"] = "console"  # the bot's entrypoints switch it to "telegram"
-    tree["retry_inline_through_queue"] = True  # the CLI, with no worker, turns it off
+    tree["channel"] = channel.value
+    tree["verbose"] = verbose
+    if inline_everything:
+        tree["sync_threshold_seconds"] = settings.max_audio_seconds
+    tree["retry_inline_through_queue"] = not inline_everything
     # Gemini backs qwen up whenever a Google key is configured.
-    tree["gemini_fallback"] = "on" if settings.text["GOOGLE_API_KEY"] else "off"
+    tree["gemini_fallback"] = "on" if settings.google_api_key else "off"
     return tree

@@ -1,8 +1,11 @@
-"""Configuration from the environment: one validated, typed snapshot at start-up.
+"""Configuration from the environment: one validated, typed, frozen snapshot at start-up.
 
-Every variable of the configuration interface is read here and nowhere else. Mistakes
-(an unknown backend, a number that is not one, the credentials a chosen backend needs)
-are all collected and reported in one message before anything starts.
+Every variable of the configuration interface is declared here, once, as a typed field of
+``Settings`` that names its environment variable, its default and its bounds; it is read
+here and nowhere else. Mistakes (an unknown backend, a number that is not one, the
+credentials a chosen backend needs) are all collected and reported in one message before
+anything starts. Adding a setting means: a field here, the provider that uses it, and a
+line in the README's table.
 """
 
 from __future__ import annotations
@@ -17,12 +20,6 @@ import attrs
 
 from domain.catalogue import parse_packages
 
-BACKENDS = {
-    "WHISPER_BACKEND": ("local", "qwen-asr"),
-    "FORMATTER_BACKEND": ("local", "qwen", "gemini"),
-    "STORAGE_BACKEND": ("sqlite", "tablestore"),
-    "QUEUE_BACKEND": ("sqlite", "mns"),
-}
 PROFILES = {
     "local": {
         "WHISPER_BACKEND": "local",
@@ -62,54 +59,27 @@ BACKEND_REQUIRES = {
         "ALIBABA_ACCESS_KEY_SECRET",
     ),
 }
-TEXT_DEFAULTS = {
-    "VOICESCRIBE_DATA_DIR": "./var",
-    "DASHSCOPE_BASE_URL": "https://dashscope-intl.aliyuncs.com/api/v1",
-    "ASR_MODEL": "qwen3-asr-flash",
-    "ASR_AUDIO_FORMAT": "opus",  # what qwen3-asr-flash is sent: opus, or mp3 (the reference)
-    "LLM_MODEL": "qwen-turbo",
-    "GEMINI_MODEL": "gemini-2.5-flash",
-    "GEMINI_BASE_URL": "",
-    "WHISPER_MODEL": "base",
-    "MNS_QUEUE": "voicescribe-jobs",
-    "TELEGRAM_API_BASE_URL": "https://api.telegram.org",
-    "STAR_PACKAGES": "10:5:3,50:35,200:119,1000:549,3000:1399,8888:4444",
-}
-ASR_AUDIO_FORMATS = ("opus", "mp3")
-SECRETS = (
-    "DASHSCOPE_API_KEY",
-    "GOOGLE_API_KEY",
-    "ALIBABA_ACCESS_KEY_ID",
-    "ALIBABA_ACCESS_KEY_SECRET",
-    "TELEGRAM_BOT_TOKEN",
-    "TELEGRAM_WEBHOOK_SECRET",
-)
-# WHISPER_MODELS_DIR: where the packaged model is assembled; empty = VOICESCRIBE_DATA_DIR/models.
-OPTIONAL_TEXT = (
-    "TABLESTORE_ENDPOINT",
-    "TABLESTORE_INSTANCE",
-    "MNS_ENDPOINT",
-    "WHISPER_MODELS_DIR",
-    *SECRETS,
-)
-NUMBERS: dict[str, tuple[type, float, float]] = {
-    # name: (type, default, smallest allowed)
-    "FORMAT_WORD_THRESHOLD": (int, 150, 0),
-    "SYNC_THRESHOLD_SECONDS": (float, 60.0, 0),
-    "SHORT_AUDIO_SECONDS": (float, 10.0, 0),
-    "ASR_CHUNK_SECONDS": (float, 150.0, 5),
-    "ASR_CONCURRENCY": (int, 4, 1),
-    "TRIAL_MINUTES": (int, 15, 0),
-    "MAX_AUDIO_SECONDS": (float, 3 * 3600.0, 1),
-    "QUEUE_VISIBILITY_SECONDS": (float, 120.0, 10),
-    "OWNER_ID": (int, 0, 0),
-    "RATE_LIMIT_PER_MINUTE": (int, 10, 1),
-    "WORKER_CONCURRENCY": (int, 2, 1),
-    "WEBHOOK_CONCURRENCY": (int, 32, 1),
-    "LOW_BALANCE_MINUTES": (int, 5, 0),
-    "JOB_LEASE_SECONDS": (float, 600.0, 10),
-    "WORKER_GRACE_SECONDS": (float, 30.0, 0),
-}
+
+_ENV = "env"
+_KIND = "kind"
+_CHOICES = "choices"
+_MINIMUM = "minimum"
+_SECRET = "secret"
+
+
+def _backend(env: str, *choices: str) -> Any:
+    """A port's adapter; its default comes from the profile."""
+    return attrs.field(default="", metadata={_ENV: env, _KIND: "backend", _CHOICES: choices})
+
+
+def _text(env: str, default: str = "", *choices: str, secret: bool = False) -> Any:
+    metadata = {_ENV: env, _KIND: "text", _CHOICES: choices, _SECRET: secret}
+    return attrs.field(default=default, metadata=metadata)
+
+
+def _number(env: str, default: float, minimum: float) -> Any:
+    kind = "int" if isinstance(default, int) else "float"
+    return attrs.field(default=default, metadata={_ENV: env, _KIND: kind, _MINIMUM: minimum})
 
 
 class ConfigurationError(Exception):
@@ -118,28 +88,87 @@ class ConfigurationError(Exception):
 
 @attrs.frozen
 class Settings:
-    profile: str
-    backends: Mapping[str, str]
-    text: Mapping[str, str]
-    numbers: Mapping[str, float]
+    """Every setting, typed. Built by ``load_settings``; tests may build one directly."""
+
+    profile: str = _text("VOICESCRIBE_PROFILE", "local", *PROFILES)
+    whisper_backend: str = _backend("WHISPER_BACKEND", "local", "qwen-asr")
+    formatter_backend: str = _backend("FORMATTER_BACKEND", "local", "qwen", "gemini")
+    storage_backend: str = _backend("STORAGE_BACKEND", "sqlite", "tablestore")
+    queue_backend: str = _backend("QUEUE_BACKEND", "sqlite", "mns")
+
+    voicescribe_data_dir: str = _text("VOICESCRIBE_DATA_DIR", "./var")
+    dashscope_base_url: str = _text(
+        "DASHSCOPE_BASE_URL", "https://dashscope-intl.aliyuncs.com/api/v1"
+    )
+    asr_model: str = _text("ASR_MODEL", "qwen3-asr-flash")
+    # What qwen3-asr-flash is sent: opus, or mp3 (the reference bot's format).
+    asr_audio_format: str = _text("ASR_AUDIO_FORMAT", "opus", "opus", "mp3")
+    llm_model: str = _text("LLM_MODEL", "qwen-turbo")
+    gemini_model: str = _text("GEMINI_MODEL", "gemini-2.5-flash")
+    gemini_base_url: str = _text("GEMINI_BASE_URL")
+    whisper_model: str = _text("WHISPER_MODEL", "base")
+    # Where the packaged model is assembled; empty = VOICESCRIBE_DATA_DIR/models.
+    whisper_models_dir: str = _text("WHISPER_MODELS_DIR")
+    mns_queue: str = _text("MNS_QUEUE", "voicescribe-jobs")
+    telegram_api_base_url: str = _text("TELEGRAM_API_BASE_URL", "https://api.telegram.org")
+    star_packages: str = _text("STAR_PACKAGES", "10:5:3,50:35,200:119,1000:549,3000:1399,8888:4444")
+    tablestore_endpoint: str = _text("TABLESTORE_ENDPOINT")
+    tablestore_instance: str = _text("TABLESTORE_INSTANCE")
+    mns_endpoint: str = _text("MNS_ENDPOINT")
+
+    dashscope_api_key: str = _text("DASHSCOPE_API_KEY", secret=True)
+    google_api_key: str = _text("GOOGLE_API_KEY", secret=True)
+    alibaba_access_key_id: str = _text("ALIBABA_ACCESS_KEY_ID", secret=True)
+    alibaba_access_key_secret: str = _text("ALIBABA_ACCESS_KEY_SECRET", secret=True)
+    telegram_bot_token: str = _text("TELEGRAM_BOT_TOKEN", secret=True)
+    telegram_webhook_secret: str = _text("TELEGRAM_WEBHOOK_SECRET", secret=True)
+
+    format_word_threshold: int = _number("FORMAT_WORD_THRESHOLD", 150, 0)
+    sync_threshold_seconds: float = _number("SYNC_THRESHOLD_SECONDS", 60.0, 0)
+    short_audio_seconds: float = _number("SHORT_AUDIO_SECONDS", 10.0, 0)
+    asr_chunk_seconds: float = _number("ASR_CHUNK_SECONDS", 150.0, 5)
+    asr_concurrency: int = _number("ASR_CONCURRENCY", 4, 1)
+    trial_minutes: int = _number("TRIAL_MINUTES", 15, 0)
+    max_audio_seconds: float = _number("MAX_AUDIO_SECONDS", 3 * 3600.0, 1)
+    queue_visibility_seconds: float = _number("QUEUE_VISIBILITY_SECONDS", 120.0, 10)
+    owner_id: int = _number("OWNER_ID", 0, 0)
+    rate_limit_per_minute: int = _number("RATE_LIMIT_PER_MINUTE", 10, 1)
+    worker_concurrency: int = _number("WORKER_CONCURRENCY", 2, 1)
+    webhook_concurrency: int = _number("WEBHOOK_CONCURRENCY", 32, 1)
+    low_balance_minutes: int = _number("LOW_BALANCE_MINUTES", 5, 0)
+    job_lease_seconds: float = _number("JOB_LEASE_SECONDS", 600.0, 10)
+    worker_grace_seconds: float = _number("WORKER_GRACE_SECONDS", 30.0, 0)
 
     @property
     def data_dir(self) -> Path:
-        return Path(self.text["VOICESCRIBE_DATA_DIR"]).expanduser()
+        return Path(self.voicescribe_data_dir).expanduser()
 
-    def value(self, name: str) -> Any:
-        for table in (self.backends, self.text, self.numbers):
-            if name in table:
-                return table[name]
-        raise KeyError(name)
+    @property
+    def stale_after_seconds(self) -> float:
+        """How long a job may sit untouched with no live claim before a sweep takes it
+        back: its lease plus one visibility timeout."""
+        return self.job_lease_seconds + self.queue_visibility_seconds
+
+    def value(self, env_name: str) -> Any:
+        """A setting by its environment variable's name."""
+        return getattr(self, _FIELD_OF[env_name])
 
     def masked(self) -> dict[str, object]:
         """Everything resolved, in a stable order, secrets shown only by their last chars."""
         shown: dict[str, object] = {"VOICESCRIBE_PROFILE": self.profile}
-        for name in sorted({*self.backends, *self.text, *self.numbers}):
-            value = self.value(name)
-            shown[name] = _mask(value) if name in SECRETS and value else value
+        for env in sorted(_FIELD_OF):
+            if env == "VOICESCRIBE_PROFILE":
+                continue
+            value = self.value(env)
+            shown[env] = _mask(value) if env in SECRETS and value else value
         return shown
+
+
+_FIELDS = attrs.fields(Settings)
+_FIELD_OF = {field.metadata[_ENV]: field.name for field in _FIELDS}
+SECRETS = tuple(field.metadata[_ENV] for field in _FIELDS if field.metadata.get(_SECRET))
+# Every variable of the configuration interface, by environment name.
+VARIABLES = tuple(_FIELD_OF)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -149,49 +178,54 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if profile not in PROFILES:
         problems.append(f"VOICESCRIBE_PROFILE={profile!r} is unknown; use one of: local, alibaba")
         profile = "local"
-    backends = {}
-    for name, allowed in BACKENDS.items():
-        value = env.get(name, "").strip() or PROFILES[profile][name]
-        if value not in allowed:
-            problems.append(f"{name}={value!r} is unknown; use one of: {', '.join(allowed)}")
-        backends[name] = value
-    text = {name: env.get(name, "").strip() or default for name, default in TEXT_DEFAULTS.items()}
-    text.update({name: env.get(name, "").strip() for name in OPTIONAL_TEXT})
-    numbers = {name: _number(env, name, spec, problems) for name, spec in NUMBERS.items()}
-    required = set(PROFILE_REQUIRES.get(profile, ()))
-    for choice in backends.items():
-        required.update(BACKEND_REQUIRES.get(choice, ()))
-    if text["ASR_AUDIO_FORMAT"] not in ASR_AUDIO_FORMATS:
-        problems.append(
-            f"ASR_AUDIO_FORMAT={text['ASR_AUDIO_FORMAT']!r} is unknown; use one of: "
-            + ", ".join(ASR_AUDIO_FORMATS)
-        )
+    values: dict[str, Any] = {"profile": profile}
+    for field in _FIELDS:
+        name, kind = field.metadata[_ENV], field.metadata[_KIND]
+        if name == "VOICESCRIBE_PROFILE":
+            continue
+        raw = env.get(name, "").strip()
+        if kind == "backend":
+            values[field.name] = _choice(name, raw or PROFILES[profile][name], field, problems)
+        elif kind == "text":
+            values[field.name] = _choice(name, raw or str(field.default), field, problems)
+        else:
+            values[field.name] = _parse_number(name, raw, field, problems)
+    settings = Settings(**values)
     try:
-        parse_packages(text["STAR_PACKAGES"])
+        parse_packages(settings.star_packages)
     except ValueError as error:
         problems.append(f"STAR_PACKAGES: {error}")
-    missing = sorted(name for name in required if not text.get(name))
+    required = set(PROFILE_REQUIRES.get(profile, ()))
+    for backend in PROFILES[profile]:
+        required.update(BACKEND_REQUIRES.get((backend, settings.value(backend)), ()))
+    missing = sorted(name for name in required if not settings.value(name))
     if missing:
         problems.append("missing environment variables: " + ", ".join(missing))
     if problems:
         raise ConfigurationError("configuration error: " + "; ".join(problems))
-    return Settings(profile, backends, text, numbers)
+    return settings
 
 
-def _number(
-    env: Mapping[str, str], name: str, spec: tuple[type, float, float], problems: list[str]
-) -> float:
-    kind, default, smallest = spec
-    raw = env.get(name, "").strip()
+def _choice(name: str, value: str, field: attrs.Attribute[Any], problems: list[str]) -> str:
+    choices = field.metadata[_CHOICES]
+    if choices and value not in choices:
+        problems.append(f"{name}={value!r} is unknown; use one of: {', '.join(choices)}")
+    return value
+
+
+def _parse_number(name: str, raw: str, field: attrs.Attribute[Any], problems: list[str]) -> float:
+    default = float(field.default or 0)
+    integer = field.metadata[_KIND] == "int"
     if not raw:
-        return default
+        return int(default) if integer else default
     try:
-        value = kind(raw)
+        value = int(raw) if integer else float(raw)
     except ValueError:
-        problems.append(f"{name}={raw!r} is not {'a whole number' if kind is int else 'a number'}")
-        return default
-    if not math.isfinite(value) or value < smallest:
-        problems.append(f"{name}={raw} is below the minimum {smallest:g}")
+        problems.append(f"{name}={raw!r} is not {'a whole number' if integer else 'a number'}")
+        return int(default) if integer else default
+    minimum = field.metadata[_MINIMUM]
+    if not math.isfinite(value) or value < minimum:
+        problems.append(f"{name}={raw} is below the minimum {minimum:g}")
     return value
 
 

@@ -13,7 +13,7 @@ import logging
 import time
 
 from application.errors import RecognitionFailed
-from entrypoints.container import Container
+from entrypoints.composition.container import Container
 from infrastructure.whisper import WhisperRecognizer
 
 log = logging.getLogger(__name__)

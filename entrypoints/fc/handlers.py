@@ -11,12 +11,7 @@ Handlers (Python built-in runtime; ``deploy/s.yaml`` wires them):
   sweeps stuck jobs back onto the queue and drains it (``fc_worker``).
 - ``pre_stop(context)``: closes what the instance opened before FC reclaims it.
 
-One event loop per instance. The container's adapters hold connections and the bot's
-HTTP client, which belong to the loop they were first used on, and FC reuses instances;
-``asyncio.run`` per call would leave them tied to a closed loop. So the loop runs for
-the instance's whole life in a daemon thread, and each (synchronous) handler submits
-its coroutine to it and waits. Between invocations FC freezes the process, loop
-included; it resumes where it was on the next one.
+The instance's state (settings, container, its event loop) is ``runtime.FcRuntime``.
 
 Why the webhook waits for the work. FC freezes an instance as soon as the handler
 returns, so anything still running (the reply to ``/start``, a voice note being
@@ -34,148 +29,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any
 
-from application.bootstrap import Application
-from entrypoints.container import Container, build_container
-from entrypoints.fc_http import (
-    AsgiApp,
-    AsgiLifespan,
-    HttpResponse,
-    NotAnHttpEvent,
-    call_asgi,
-    parse_http_event,
-)
-from entrypoints.fc_worker import (
-    Deadline,
-    JobsNotSettled,
-    parse_worker_event,
-    run_worker,
-)
-from entrypoints.settings import Settings, load_settings
-from entrypoints.webhook import create_webhook_app
-from entrypoints.webhook_inbox import Inbox
+from entrypoints.fc.http_event import HttpResponse, NotAnHttpEvent, call_asgi, parse_http_event
+from entrypoints.fc.runtime import runtime, shutdown
+from entrypoints.fc.worker_event import Deadline, JobsNotSettled, parse_worker_event
+from entrypoints.fc.worker_invocation import run_worker
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 60.0  # when the context does not say (a local call)
 WEBHOOK_MARGIN_SECONDS = 3.0  # answer this long before FC's timeout cuts the invocation
 MIN_RESERVE_SECONDS = 30.0
 SETTLE_HOPS = 3  # loop turns given to hand-overs (a queue put waking its getter) before looking
-
-
-class FcRuntime:
-    """Everything one FC instance keeps between invocations: the settings, the container,
-    the event loop thread, and (on first use) the webhook app or the worker's bot."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.container: Container = build_container(settings)
-        self.container.config.channel.from_value("telegram")  # answers go to Telegram
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="voicescribe-fc-loop", daemon=True
-        )
-        self._thread.start()
-        self._ready = asyncio.Lock()
-        self._webhook: AsgiApp | None = None
-        self._inbox: Inbox | None = None
-        self._lifespan: AsgiLifespan | None = None
-        self._bot_started = False
-        try:
-            self.run(self._build())
-        except BaseException:
-            self._stop_loop()
-            raise
-
-    def run(self, work: Coroutine[Any, Any, T]) -> T:
-        """Run ``work`` on the instance's loop and wait for it (from any thread)."""
-        return asyncio.run_coroutine_threadsafe(work, self._loop).result()
-
-    async def _build(self) -> None:
-        # On the loop: some adapters take the running loop when they are built.
-        self.container.application()
-
-    async def webhook_app(self) -> AsgiApp:
-        """The webhook's ASGI app, its lifespan (the bot) started on first use."""
-        async with self._ready:
-            if self._webhook is None:
-                secret = self.settings.text["TELEGRAM_WEBHOOK_SECRET"]
-                concurrency = int(self.settings.numbers["WEBHOOK_CONCURRENCY"])
-                app = create_webhook_app(self.container, secret, workers=0, concurrency=concurrency)
-                lifespan = AsgiLifespan(app)
-                await lifespan.start()  # the bot: getMe, PTB's update fetcher
-                self._webhook, self._lifespan, self._inbox = app, lifespan, app.state.inbox
-            return self._webhook
-
-    @property
-    def webhook_inbox(self) -> Inbox:
-        """The webhook app's inbox (``webhook_app`` first)."""
-        assert self._inbox is not None, "webhook_app() builds it"
-        return self._inbox
-
-    async def worker_app(self) -> Application:
-        """The use cases, with the bot (which delivers the text) initialized once."""
-        async with self._ready:
-            if not self._bot_started:
-                await self.container.telegram_bot().initialize()
-                self._bot_started = True
-        application: Application = self.container.application()
-        return application
-
-    def close(self) -> None:
-        """Stop the bot, close every adapter, end the loop. The runtime is unusable after."""
-        try:
-            self.run(self._close())
-        finally:
-            self._stop_loop()
-
-    def _stop_loop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        if not self._thread.is_alive():
-            self._loop.close()
-
-    async def _close(self) -> None:
-        if self._lifespan is not None:
-            await self._lifespan.stop()  # the app's own shutdown closes the adapters too
-        await self.container.closing().close_all()  # what is left (a no-op after the above)
-
-
-_runtime: FcRuntime | None = None
-_runtime_lock = threading.Lock()
-
-
-def runtime() -> FcRuntime:
-    """This instance's runtime, built on first call (normally by ``initializer``)."""
-    global _runtime  # noqa: PLW0603 - one per FC instance, by design
-    with _runtime_lock:
-        if _runtime is None:
-            if not logging.getLogger().handlers:
-                logging.basicConfig(level=logging.INFO)
-            _runtime = FcRuntime(load_settings())
-        return _runtime
-
-
-def shutdown() -> None:
-    """Close and forget this process's runtime; the next call builds a new one from the
-    environment as it is then."""
-    global _runtime
-    with _runtime_lock:
-        current, _runtime = _runtime, None
-    if current is not None:
-        current.close()
-
-
-def reset_for_tests() -> None:
-    """Tests change the environment between cases: start each from a fresh runtime."""
-    shutdown()
-
-
-# --- FC entry points ------------------------------------------------------------------
 
 
 def initializer(context: Any) -> None:
@@ -226,7 +92,7 @@ def worker_handler(event: bytes | str, context: Any) -> str:
     reserve = max(MIN_RESERVE_SECONDS, budget / 3)
     parsed = parse_worker_event(event)
     current = runtime()
-    concurrency = int(current.settings.numbers["WORKER_CONCURRENCY"])
+    concurrency = current.settings.worker_concurrency
 
     async def work() -> str:
         app = await current.worker_app()
@@ -237,7 +103,7 @@ def worker_handler(event: bytes | str, context: Any) -> str:
             deadline,
             concurrency=concurrency,
             reserve_seconds=reserve,
-            stale_after_seconds=stale_after_seconds(current.settings),
+            stale_after_seconds=current.settings.stale_after_seconds,
         )
         log.info("worker (%s trigger): %s", parsed.trigger.value, summary.to_json())
         unsettled = summary.unsettled()
@@ -266,13 +132,6 @@ async def finish_started_work(before: set[asyncio.Task[Any]], deadline: Deadline
         if remaining <= 0:
             return False
         await asyncio.wait(running, timeout=remaining)
-
-
-def stale_after_seconds(settings: Settings) -> float:
-    """How long a job may sit untouched with no live claim before the timer's sweep takes
-    it back: its lease plus one visibility timeout, as ``voicescribe worker`` does."""
-    numbers = settings.numbers
-    return float(numbers["JOB_LEASE_SECONDS"]) + float(numbers["QUEUE_VISIBILITY_SECONDS"])
 
 
 def _time_budget(context: Any) -> float:

@@ -1,4 +1,4 @@
-"""The queue worker as a Function Compute function: what its triggers send, and a time budget.
+"""What the worker function's triggers send, parsed, and what an invocation reports.
 
 Why two paths. A timer trigger (``{"triggerTime", "triggerName", "payload"}``) only says
 "now": the worker sweeps (jobs whose claim ran out long ago, e.g. a webhook instance that
@@ -19,7 +19,6 @@ the function's timeout, and nothing is left running when the invocation returns.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
@@ -30,18 +29,10 @@ from typing import Any
 
 import attrs
 
-from application.bus import MessageBus
-from application.commands import ProcessJob, SweepStuckJobs
-from application.errors import PortError
-from application.handlers.process_job import JobMissing
 from application.handlers.sweeper import SweepOutcome
-from application.queue_consumer import QueueConsumer
-from application.reports import RetryLater
 from infrastructure.mns.body import UndecodableBody, decode_job
 
 log = logging.getLogger(__name__)
-
-DRAIN_WAIT_SECONDS = 1.0  # a short long poll: catches a job queued a moment ago
 
 
 class Trigger(StrEnum):
@@ -141,94 +132,6 @@ def job_id_from_body(body: str | Mapping[str, Any]) -> str:
         return decode_job(text)
     except UndecodableBody:
         return decode_job(base64.b64encode(text.encode("utf-8")))
-
-
-async def run_worker(
-    event: WorkerEvent,
-    bus: MessageBus,
-    consumer: QueueConsumer,
-    deadline: Deadline,
-    *,
-    concurrency: int,
-    reserve_seconds: float,
-    stale_after_seconds: float,
-) -> WorkerSummary:
-    """The delivered jobs first; on the timer, the sweep; then whatever waits in the queue."""
-    delivered = await _process_delivered(
-        bus, event.job_ids, deadline, concurrency=concurrency, reserve_seconds=reserve_seconds
-    )
-    swept = await _sweep(bus, stale_after_seconds) if event.trigger is Trigger.TIMER else None
-    drained = await _drain(consumer, deadline, workers=concurrency, reserve_seconds=reserve_seconds)
-    return WorkerSummary(event.trigger, delivered, drained, swept)
-
-
-async def _sweep(bus: MessageBus, stale_after_seconds: float) -> SweepOutcome | None:
-    """Jobs no worker holds and nothing touched for ``stale_after_seconds``: requeued (the
-    drain below takes them) or, out of attempts, failed with their minutes released."""
-    try:
-        outcome: SweepOutcome = await bus.handle(SweepStuckJobs(stale_after_seconds))
-    except Exception:
-        log.exception("sweeper failed; the next timer tries again")
-        return None
-    return outcome
-
-
-async def _process_delivered(
-    bus: MessageBus,
-    job_ids: Sequence[str],
-    deadline: Deadline,
-    *,
-    concurrency: int,
-    reserve_seconds: float,
-) -> dict[str, Outcome]:
-    slots = asyncio.Semaphore(max(1, concurrency))
-
-    async def one(job_id: str) -> Outcome:
-        async with slots:
-            if deadline.remaining() <= reserve_seconds:
-                return Outcome.NOT_STARTED
-            try:
-                await bus.handle(ProcessJob(job_id))
-            except RetryLater as reason:
-                log.info("job %s left for EventBridge to deliver again: %s", job_id, reason)
-                return Outcome.RETRY
-            except JobMissing:
-                log.warning("MNS trigger named unknown job %s; dropped", job_id)
-                return Outcome.MISSING
-            except Exception:
-                log.exception("job %s failed unexpectedly; left for EventBridge", job_id)
-                return Outcome.ERROR
-            return Outcome.SETTLED
-
-    outcomes = await asyncio.gather(*(one(job_id) for job_id in job_ids))
-    return dict(zip(job_ids, outcomes, strict=True))
-
-
-async def _drain(
-    consumer: QueueConsumer, deadline: Deadline, *, workers: int, reserve_seconds: float
-) -> int:
-    """Take messages until the queue is empty or time runs short; returns how many jobs
-    were handled. ``consume_one`` acknowledges only settled jobs, so a job that fails
-    here stays in the queue, hidden until its visibility timeout, and comes back."""
-    handled = 0
-
-    async def worker(index: int) -> None:
-        nonlocal handled
-        while deadline.remaining() > reserve_seconds:
-            try:
-                report = await consumer.consume_one(DRAIN_WAIT_SECONDS)
-            except PortError as error:
-                log.warning("worker %d: queue or storage unavailable (%s); stopping", index, error)
-                return
-            except Exception:
-                log.exception("worker %d: unexpected failure; the job stays queued", index)
-                return
-            if report is None:  # empty (or a job left for redelivery): done for now
-                return
-            handled += 1
-
-    await asyncio.gather(*(worker(index) for index in range(max(1, workers))))
-    return handled
 
 
 def _message_body(record: Any) -> str | Mapping[str, Any] | None:

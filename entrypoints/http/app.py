@@ -3,7 +3,8 @@
 A request is checked (secret in constant time, size, JSON shape), its ``update_id``
 claimed together with its body in the durable inbox (so a redelivery is acknowledged and
 ignored, and a crash loses nothing), and answered 200; the bot handles it afterwards
-(``webhook_inbox``), giving the loop to acknowledgements first (``ack_first``).
+(``application.inbox`` through ``ptb_bridge``), giving the loop to acknowledgements first
+(``ack_first``).
 
 The webhook route is a plain ASGI callable rather than a Starlette request handler: it is
 the one hot path of the process, and building Request/Response objects for a body that
@@ -29,12 +30,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from application.errors import StorageError
-from entrypoints.ack_first import AckFirstAdmission, IngressActivity
-from entrypoints.container import Container
-from entrypoints.serve_command import build_bot
-from entrypoints.warm_start import warm_recognizer
-from entrypoints.webhook_inbox import REPLAY_AFTER_SECONDS, Inbox
-from entrypoints.worker_loop import run_workers
+from application.inbox import REPLAY_AFTER_SECONDS, Inbox
+from application.queue_consumer import run_workers
+from entrypoints.composition.container import Container
+from entrypoints.composition.warm_start import warm_recognizer
+from entrypoints.http.ack_first import AckFirstAdmission, IngressActivity
+from entrypoints.http.ptb_bridge import PtbBridge
+from entrypoints.telegram.bot import build_bot
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ def create_webhook_app(
     ptb = build_bot(container, polling=False)
     activity = IngressActivity()
     admission = AckFirstAdmission(activity)
-    inbox = Inbox(ptb, container.processed_updates(), admission, concurrency=concurrency)
+    inbox = Inbox(PtbBridge(ptb), container.processed_updates(), admission, concurrency=concurrency)
     endpoint = WebhookEndpoint(secret, inbox, activity, max_body_bytes)
 
     async def health(_: Request) -> Response:
@@ -82,7 +84,7 @@ def create_webhook_app(
             gc.freeze()  # start-up's objects live as long as the process: keep them out
             # of the collector's full passes, which otherwise stall the loop ~150 ms
             replaying = asyncio.create_task(inbox.replay_forever())
-            pool = asyncio.create_task(run_workers(container.application().consumer, workers, stop))
+            pool = asyncio.create_task(run_workers(container.use_cases().consumer, workers, stop))
             try:
                 yield
             finally:

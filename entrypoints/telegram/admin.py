@@ -3,25 +3,29 @@ unknown command gets, so the commands' existence is not revealed."""
 
 from __future__ import annotations
 
+import csv
+import io
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import InputFile, Update
 from telegram.ext import Application as PtbApplication
 from telegram.ext import CommandHandler, ContextTypes
 
-from application.bootstrap import Application
+from application.bootstrap import UseCases
 from application.commands import FlushStuckJobs, GrantMinutes, RefundPayment
+from application.views import Table
 from domain.jobs import VoiceJob
 from entrypoints.telegram.texts import text
 
 Context = ContextTypes.DEFAULT_TYPE
-Handler = Callable[[Update, Context], Awaitable[None]]
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 DEFAULT_STUCK_MINUTES = 30
 
 
 class AdminHandlers:
-    def __init__(self, app: Application, owner_id: int) -> None:
+    def __init__(self, app: UseCases, owner_id: int) -> None:
         self._app = app
         self._owner_id = owner_id
 
@@ -117,12 +121,20 @@ class AdminHandlers:
         if table not in ("users", "jobs", "payments"):
             await _say(update, "usage: /export users|jobs|payments")
             return
-        content = await self._app.reports.export(table)
+        content = render_csv(await self._app.reports.export(table))
         message = update.effective_message
         if message is not None:
             stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
             document = InputFile(content.encode("utf-8"), filename=f"{table}-{stamp}.csv")
             await message.reply_document(document)
+
+
+def render_csv(table: Table) -> str:
+    buffer = io.StringIO()
+    out = csv.writer(buffer)
+    out.writerow(table.columns)
+    out.writerows(table.rows)
+    return buffer.getvalue()
 
 
 def _job_line(job: VoiceJob) -> str:

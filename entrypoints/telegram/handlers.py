@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import attrs
-from telegram import BotCommand, Message, Update
+from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application as PtbApplication,
@@ -24,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from application.bootstrap import Application
+from application.bootstrap import UseCases
 from application.commands import AcceptVoiceNote, SetRecognitionLanguage, Setting, ToggleSetting
 from application.notices import describe
 from application.progress import Progress, Stage
@@ -42,9 +43,9 @@ from infrastructure.telegram.progress_text import progress_text
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 MEDIA = filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE | filters.Document.ALL
-COMMANDS = ("start", "help", "balance", "settings", "language", "code", "yo", "output")
 COMMAND_MENU = {
     "help": "what the bot does",
     "balance": "minutes left",
@@ -59,7 +60,7 @@ COMMAND_MENU = {
 
 class BotHandlers:
     def __init__(
-        self, app: Application, rate_limit: RateLimit, clock_now: Callable[[], float]
+        self, app: UseCases, rate_limit: RateLimit, clock_now: Callable[[], float]
     ) -> None:
         self._app = app
         self._rate_limit = rate_limit
@@ -67,21 +68,22 @@ class BotHandlers:
         self._windows: dict[int, Window] = {}
 
     def register(self, ptb: PtbApplication) -> None:  # type: ignore[type-arg]
-        for name in COMMANDS:
-            ptb.add_handler(CommandHandler(name, getattr(self, f"on_{name}")))
+        commands: dict[str, Handler] = {
+            "start": self.on_start,
+            "help": self.on_help,
+            "balance": self.on_balance,
+            "settings": self.on_settings,
+            "language": self.on_language,
+            "code": self.on_code,
+            "yo": self.on_yo,
+            "output": self.on_output,
+        }
+        for name, handler in commands.items():
+            ptb.add_handler(CommandHandler(name, handler))
         ptb.add_handler(MessageHandler(MEDIA, self.on_media))
         ptb.add_handler(CallbackQueryHandler(self.on_callback))
         ptb.add_handler(MessageHandler(filters.COMMAND, self.on_unknown_command))
         ptb.add_error_handler(self.on_error)
-
-    @staticmethod
-    async def publish_commands(ptb: PtbApplication) -> None:  # type: ignore[type-arg]
-        """The menu of commands Telegram shows (best effort: the bot works without it)."""
-        commands = [BotCommand(name, description) for name, description in COMMAND_MENU.items()]
-        try:
-            await ptb.bot.set_my_commands(commands)
-        except TelegramError as error:
-            log.warning("could not register the command menu: %s", error)
 
     async def on_media(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
@@ -94,13 +96,13 @@ class BotHandlers:
             return
         allowed, window, wait = self._windows.get(user.id, Window()).admit(
             self._now(),
-            self._rate_limit,  # type: ignore[operator]
+            self._rate_limit,
         )
         self._windows[user.id] = window
         if not allowed:
             await message.reply_text(text("rate_limited", lang, seconds=max(1, round(wait))))
             return
-        style = attrs.evolve(await self._app.settings.of(user.id), ui_language=lang)
+        style = attrs.evolve(await self._app.preferences.of(user.id), ui_language=lang)
         status = await message.reply_text(progress_text(Progress(Stage.RECEIVED), lang))
         outcome = await self._app.bus.handle(
             AcceptVoiceNote(
@@ -155,7 +157,7 @@ class BotHandlers:
     async def on_settings(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
         if message is not None and user is not None:
-            style = await self._app.settings.of(user.id)
+            style = await self._app.preferences.of(user.id)
             keyboard = settings_keyboard(style, user.language_code)
             await message.reply_text(text("settings", user.language_code), reply_markup=keyboard)
 

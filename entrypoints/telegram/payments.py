@@ -21,7 +21,7 @@ from telegram.ext import (
     filters,
 )
 
-from application.bootstrap import Application
+from application.bootstrap import UseCases
 from application.commands import ApproveCheckout, BuyMinutes, CompletePayment
 from application.handlers.billing import Purchase
 from entrypoints.telegram.texts import text
@@ -32,7 +32,7 @@ BUY_PREFIX = "buy:"
 
 
 class PaymentHandlers:
-    def __init__(self, app: Application) -> None:
+    def __init__(self, app: UseCases) -> None:
         self._app = app
 
     def register(self, ptb: PtbApplication) -> None:  # type: ignore[type-arg]

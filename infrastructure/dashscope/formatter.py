@@ -17,8 +17,8 @@ import dashscope
 from application.errors import FormattingFailed
 from domain.jobs import UserStyle
 from infrastructure.dashscope._calls import INTL_BASE_URL, call_dashscope, close_dashscope_sessions
-from infrastructure.llm_pieces import format_in_pieces
-from infrastructure.llm_prompt import clean_answer, system_prompt
+from infrastructure.llm.pieces import format_in_pieces
+from infrastructure.llm.prompt import clean_answer, system_prompt
 from infrastructure.retrying import RetryPolicy, with_retries
 
 DEFAULT_MODEL = "qwen-turbo"

@@ -18,8 +18,8 @@ from google.genai import types
 from application.errors import FormattingFailed
 from domain.jobs import UserStyle
 from infrastructure.gemini._errors import to_formatting_failed
-from infrastructure.llm_pieces import format_in_pieces
-from infrastructure.llm_prompt import clean_answer, system_prompt
+from infrastructure.llm.pieces import format_in_pieces
+from infrastructure.llm.prompt import clean_answer, system_prompt
 from infrastructure.retrying import RetryPolicy, with_retries
 
 DEFAULT_MODEL = "gemini-2.5-flash"

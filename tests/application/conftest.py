@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from application.bootstrap import Application, Ports, Tuning, bootstrap
+from application.bootstrap import Ports, Tuning, UseCases, bootstrap
 from domain.policies import TranscriptionPolicy
 from tests.application.in_memory import (
     FakeClock,
@@ -40,7 +40,7 @@ class World:
     payments: InMemoryPaymentRepository
     stars: RecordingStarsGateway
     alerts: RecordingAlerts
-    app: Application
+    app: UseCases
 
     def ports(self, **replaced: object) -> Ports:
         """This world's in-memory ports, some of them replaced (by real adapters)."""
@@ -55,7 +55,7 @@ class World:
             "local_formatter": self.local,
             "messenger": self.messenger,
             "clock": self.clock,
-            "settings": self.settings,
+            "preferences": self.settings,
             "payments": self.payments,
             "stars": self.stars,
             "alerts": self.alerts,
@@ -93,7 +93,7 @@ class World:
             local_formatter=parts["local"],
             messenger=parts["messenger"],
             clock=clock,
-            settings=parts["settings"],
+            preferences=parts["settings"],
             payments=parts["payments"],
             stars=parts["stars"],
             alerts=parts["alerts"],

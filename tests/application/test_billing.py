@@ -122,5 +122,6 @@ async def test_reports(world: World) -> None:
     assert (stats.users, stats.jobs_today, stats.minutes_today, stats.stars_week) == (1, 1, 1, 35)
     balance = await world.app.reports.balance(BUYER)
     assert (balance.balance, balance.used_this_month, len(balance.recent_jobs)) == (64, 1, 1)
-    csv_text = await world.app.reports.export("payments")
-    assert csv_text.splitlines()[1].startswith("c1,11,m50,35,50,")
+    table = await world.app.reports.export("payments")
+    assert table.columns[:5] == ("charge_id", "user_id", "package_id", "stars", "minutes")
+    assert table.rows[0][:5] == ("c1", 11, "m50", 35, 50)

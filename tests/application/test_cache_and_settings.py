@@ -48,7 +48,7 @@ async def test_failed_jobs_are_never_served_from_the_cache(world: World) -> None
 
 
 async def test_settings_toggle_and_persist(world: World) -> None:
-    assert await world.app.settings.of(3) == UserStyle()
+    assert await world.app.preferences.of(3) == UserStyle()
     await world.app.bus.handle(ToggleSetting(3, Setting.CODE))
     await world.app.bus.handle(ToggleSetting(3, Setting.YO))
     await world.app.bus.handle(ToggleSetting(3, Setting.OUTPUT))
@@ -56,5 +56,5 @@ async def test_settings_toggle_and_persist(world: World) -> None:
     expected = UserStyle(use_yo=False, use_code_tags=True, language="ru", output=OutputMode.FILE)
     assert world.settings.rows[3] == expected
     await world.app.bus.handle(ToggleSetting(3, Setting.OUTPUT))
-    assert (await world.app.settings.of(3)).output is OutputMode.MESSAGES
-    assert await world.app.settings.of(4) == UserStyle(), "other users keep the defaults"
+    assert (await world.app.preferences.of(3)).output is OutputMode.MESSAGES
+    assert await world.app.preferences.of(4) == UserStyle(), "other users keep the defaults"

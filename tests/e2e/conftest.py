@@ -9,9 +9,9 @@ from pathlib import Path
 import attrs
 import pytest
 
-from entrypoints.container import Container, build_container
-from entrypoints.serve_command import serve
-from entrypoints.settings import load_settings
+from entrypoints.cli.serve import serve
+from entrypoints.composition.container import Channel, Container, build_container
+from entrypoints.composition.settings import load_settings
 from infrastructure.whisper import WhisperRecognizer
 from tests.bounded_waits import finish
 from tests.fakes.telegram import TelegramFake, telegram_fake  # noqa: F401 (fixture)
@@ -56,7 +56,7 @@ async def start_bot(
     containers: list[Container] = []
 
     def start(prepare: Callable[[Container], None] | None = None, **env: str) -> RunningBot:
-        container = build_container(load_settings({**bot_settings, **env}))
+        container = build_container(load_settings({**bot_settings, **env}), Channel.TELEGRAM)
         if prepare is not None:
             prepare(container)
         containers.append(container)

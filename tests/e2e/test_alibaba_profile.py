@@ -22,7 +22,7 @@ from typing import Any
 import av
 import pytest
 
-from entrypoints.settings import BACKENDS, NUMBERS, OPTIONAL_TEXT, TEXT_DEFAULTS
+from entrypoints.composition.settings import VARIABLES
 from infrastructure.tablestore import TablestoreConnection, create_tables
 from tests.fakes.dashscope_server import SERVER_ERROR, FakeDashScope
 from tests.fakes.gemini_server import GeminiFake
@@ -54,7 +54,7 @@ LONG_TRANSCRIPT = " ".join(
 
 # Every variable the configuration reads, and the families it belongs to: none of them may
 # leak into the command from the environment the tests happen to run in.
-_CONFIGURATION = {"VOICESCRIBE_PROFILE", *BACKENDS, *TEXT_DEFAULTS, *OPTIONAL_TEXT, *NUMBERS}
+_CONFIGURATION = set(VARIABLES)
 _FAMILIES = ("VOICESCRIBE_", "DASHSCOPE_", "GEMINI_", "GOOGLE_", "TABLESTORE_", "MNS_",
              "ALIBABA_", "TELEGRAM_")  # fmt: skip
 _PROXIES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}

@@ -30,8 +30,9 @@ from mns.mns_exception import MNSExceptionBase
 
 from domain.ledger import MinutesAccount
 from entrypoints import fc
-from entrypoints.fc_worker import JobsNotSettled, Trigger, WorkerEvent, parse_worker_event
-from entrypoints.webhook import SECRET_HEADER, WEBHOOK_PATH
+from entrypoints.composition.settings import Settings
+from entrypoints.fc.worker_event import JobsNotSettled, Trigger, WorkerEvent, parse_worker_event
+from entrypoints.http.app import SECRET_HEADER, WEBHOOK_PATH
 from infrastructure.mns.body import encode_job
 from infrastructure.tablestore import TablestoreAccountRepository, TablestoreConnection
 from tests.e2e.test_alibaba_profile import (
@@ -446,7 +447,8 @@ def test_the_timer_sweeps_back_a_job_whose_delivery_was_lost(
 ) -> None:
     queued_voice_note(cloud, ninety_seconds)
     eventbridge_takes(cloud.mns)  # taken off the queue, and the invocation never comes
-    monkeypatch.setattr(fc, "stale_after_seconds", lambda settings: 0.0)  # long ago, that is
+    # long ago, that is
+    monkeypatch.setattr(Settings, "stale_after_seconds", property(lambda settings: 0.0))
 
     summary = json.loads(fc.worker_handler(timer_event(), WORKER))
 

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 from domain.jobs import JobStatus, UserStyle
-from entrypoints.container import build_container
-from entrypoints.serve_command import serve
-from entrypoints.settings import load_settings
+from entrypoints.cli.serve import serve
+from entrypoints.composition.container import Channel, build_container
+from entrypoints.composition.settings import load_settings
 from tests.bounded_waits import finish
 from tests.e2e.conftest import RunningBot
 from tests.e2e.test_telegram_bot import USER, scripted, visible
@@ -457,7 +457,7 @@ async def test_stopping_with_an_unparseable_update_pending_exits_cleanly(
     bot_settings: dict[str, str], telegram_fake: TelegramFake
 ) -> None:
     """SIGTERM while a poison update is pending: serve must still stop and return 0."""
-    container = build_container(load_settings(bot_settings))
+    container = build_container(load_settings(bot_settings), Channel.TELEGRAM)
     stop = asyncio.Event()
     serving = asyncio.create_task(serve(container, stop))
     await telegram_fake.wait_for_async(lambda: telegram_fake.calls_to("getUpdates"), timeout=60)
@@ -511,7 +511,7 @@ async def answered_silently(bot: RunningBot, user: int) -> None:
     )
     await bot.fake.wait_for_async(lambda: not bot.fake.pending_updates())
     assert (answer.text, answer.show_alert) == (None, False), answer
-    assert await bot.container.settings().get(user) in (None, UserStyle())
+    assert await bot.container.preferences().get(user) in (None, UserStyle())
     assert not bot.fake.edits(user), "the keyboard stays as it was"
     assert len(visible(bot, user)) == 1, visible(bot, user)
 

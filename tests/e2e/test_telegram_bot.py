@@ -111,7 +111,7 @@ async def test_settings_keyboard_toggles_persist_and_apply(start_bot) -> None:  
     await fake.wait_for_async(lambda: len(fake.callback_answers()) == 2)
     fake.push_callback_query(USER, USER, "nonsense-data", message_id=keyboard[0].message_id)
     await fake.wait_for_async(lambda: len(fake.callback_answers()) == 3)
-    stored = await bot.container.settings().get(USER)
+    stored = await bot.container.preferences().get(USER)
     assert stored is not None and stored.use_code_tags and not stored.use_yo
 
     file_id = fake.register_file((SAMPLES / "en-weather.ogg").read_bytes())

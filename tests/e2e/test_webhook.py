@@ -14,9 +14,9 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
-from entrypoints.container import build_container
-from entrypoints.settings import load_settings
-from entrypoints.webhook import SECRET_HEADER, WEBHOOK_PATH, create_webhook_app
+from entrypoints.composition.container import Channel, build_container
+from entrypoints.composition.settings import load_settings
+from entrypoints.http.app import SECRET_HEADER, WEBHOOK_PATH, create_webhook_app
 from tests.bounded_waits import finish, until
 from tests.e2e.test_cli import voicescribe
 from tests.fakes.telegram import TelegramFake
@@ -57,7 +57,7 @@ async def webhook(
             "TELEGRAM_WEBHOOK_SECRET": SECRET,
         }
     )
-    container = build_container(settings)
+    container = build_container(settings, Channel.TELEGRAM)
     app = create_webhook_app(container, SECRET, max_body_bytes=50_000, concurrency=CONCURRENCY)
     app.state.container = container
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
@@ -235,7 +235,7 @@ async def test_an_update_acknowledged_by_a_crashed_webhook_is_replayed_on_start(
     )
     await crashed.closing().close_all()
 
-    app = create_webhook_app(build_container(load_settings(env)), SECRET)
+    app = create_webhook_app(build_container(load_settings(env), Channel.TELEGRAM), SECRET)
     async with app.router.lifespan_context(app):
         await telegram_fake.wait_for_async(lambda: telegram_fake.sent_messages(USER))
     restarted = build_container(load_settings(env))

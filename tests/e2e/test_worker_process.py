@@ -17,8 +17,8 @@ import pytest
 from application.commands import AcceptVoiceNote
 from application.reports import Acceptance
 from domain.jobs import AudioSource, JobStatus, MediaKind
-from entrypoints.container import build_container
-from entrypoints.settings import load_settings
+from entrypoints.composition.container import Channel, build_container
+from entrypoints.composition.settings import load_settings
 from tests.fakes.dashscope_server import FakeDashScope
 from tests.fakes.telegram import TelegramFake
 from tests.media_clips import SAMPLES
@@ -59,12 +59,11 @@ def start_worker(env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 async def queue_a_voice_note(env: dict[str, str], fake: TelegramFake) -> tuple[object, str]:
-    container = build_container(load_settings(env))
-    container.config.channel.from_value("telegram")
+    container = build_container(load_settings(env), Channel.TELEGRAM)
     file_id = fake.register_file((SAMPLES / "en-weather.ogg").read_bytes())
     # Telegram says 90 s (so it is queued); the audio is 9.6 s: it must cost 1 minute.
     source = AudioSource(MediaKind.VOICE, file_id, f"u-{file_id}", 90.0)
-    outcome = await container.application().bus.handle(
+    outcome = await container.use_cases().bus.handle(
         AcceptVoiceNote("tg:606:1", USER, USER, source)
     )
     assert outcome.acceptance is Acceptance.QUEUED

@@ -8,7 +8,7 @@ import time
 from hypothesis import given
 from hypothesis import strategies as st
 
-from entrypoints.ack_first import AckFirstAdmission, IngressActivity, wait_before_work
+from entrypoints.http.ack_first import AckFirstAdmission, IngressActivity, wait_before_work
 
 seconds = st.floats(min_value=0, max_value=1e4, allow_nan=False)
 

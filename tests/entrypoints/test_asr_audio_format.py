@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from domain.policies import AudioEncoding
-from entrypoints.container import build_container
-from entrypoints.settings import ConfigurationError, load_settings
+from entrypoints.composition.container import build_container
+from entrypoints.composition.settings import ConfigurationError, load_settings
 
 QWEN_ASR = {"WHISPER_BACKEND": "qwen-asr", "DASHSCOPE_API_KEY": "sk-test"}
 

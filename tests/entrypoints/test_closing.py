@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from entrypoints.closing import Closing
+from entrypoints.composition.closing import Closing
 
 
 async def test_adapters_close_in_reverse_order_and_a_failure_stops_none() -> None:

@@ -9,8 +9,8 @@ from dependency_injector import providers
 from application.commands import AcceptVoiceNote
 from application.reports import Acceptance
 from domain.jobs import AudioSource, JobStatus, MediaKind
-from entrypoints.container import build_container
-from entrypoints.settings import load_settings
+from entrypoints.composition.container import build_container
+from entrypoints.composition.settings import load_settings
 from infrastructure.sqlite import SqliteJobRepository
 from infrastructure.whisper import WhisperRecognizer
 from tests.application.in_memory import FakeAudio, FakeConverter, FakeFileSource, FakeRecognizer
@@ -34,7 +34,7 @@ async def test_overridden_ports_run_through_the_real_sqlite_storage(tmp_path: Pa
     container.converter.override(providers.Object(FakeConverter(files)))
     container.recognizer.override(providers.Object(FakeRecognizer()))
     try:
-        app = container.application()
+        app = container.use_cases()
         source = AudioSource(MediaKind.VOICE, "f", "uf", 125.0)
         outcome = await app.bus.handle(AcceptVoiceNote("req-1", 9, 9, source))
         assert outcome.acceptance is Acceptance.QUEUED

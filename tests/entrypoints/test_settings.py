@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from entrypoints.settings import ConfigurationError, load_settings
+from entrypoints.composition.settings import PROFILES, ConfigurationError, load_settings
 
 ALIBABA = {
     "VOICESCRIBE_PROFILE": "alibaba",
@@ -21,7 +21,7 @@ ALIBABA = {
 def test_local_profile_needs_nothing_and_has_the_reference_defaults() -> None:
     settings = load_settings({})
     assert settings.profile == "local"
-    assert dict(settings.backends) == {
+    assert {name: settings.value(name) for name in PROFILES["local"]} == {
         "WHISPER_BACKEND": "local",
         "FORMATTER_BACKEND": "local",
         "STORAGE_BACKEND": "sqlite",
@@ -37,10 +37,10 @@ def test_local_profile_needs_nothing_and_has_the_reference_defaults() -> None:
 
 def test_alibaba_profile_selects_the_cloud_and_per_port_overrides_win() -> None:
     settings = load_settings({**ALIBABA, "QUEUE_BACKEND": "sqlite"})
-    assert settings.backends["WHISPER_BACKEND"] == "qwen-asr"
-    assert settings.backends["FORMATTER_BACKEND"] == "qwen"
-    assert settings.backends["STORAGE_BACKEND"] == "tablestore"
-    assert settings.backends["QUEUE_BACKEND"] == "sqlite"
+    assert settings.whisper_backend == "qwen-asr"
+    assert settings.formatter_backend == "qwen"
+    assert settings.storage_backend == "tablestore"
+    assert settings.queue_backend == "sqlite"
 
 
 def test_alibaba_profile_lists_every_missing_variable_at_once() -> None:

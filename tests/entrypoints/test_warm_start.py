@@ -9,9 +9,9 @@ import pytest
 from dependency_injector import providers
 
 from application.errors import RecognitionFailed
-from entrypoints.container import build_container
-from entrypoints.settings import load_settings
-from entrypoints.warm_start import warm_recognizer
+from entrypoints.composition.container import build_container
+from entrypoints.composition.settings import load_settings
+from entrypoints.composition.warm_start import warm_recognizer
 from infrastructure.whisper import WhisperRecognizer
 from tests.application.in_memory import FakeRecognizer
 

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from entrypoints.ack_first import AckFirstAdmission, IngressActivity
-from entrypoints.webhook_inbox import Inbox
+from application.inbox import Inbox
+from entrypoints.http.ack_first import AckFirstAdmission, IngressActivity
+from entrypoints.http.ptb_bridge import PtbBridge
 from infrastructure.sqlite import SqliteDatabase
 from infrastructure.sqlite.updates import SqliteProcessedUpdates
 
@@ -44,7 +45,7 @@ def body(update_id: int) -> str:
 
 def make_inbox(ptb: RecordingBot, store: SqliteProcessedUpdates, **kwargs: Any) -> Inbox:
     admission = AckFirstAdmission(IngressActivity(), gap_seconds=0.0)
-    return Inbox(ptb, store, admission, **kwargs)  # type: ignore[arg-type]
+    return Inbox(PtbBridge(ptb), store, admission, **kwargs)  # type: ignore[arg-type]
 
 
 async def test_every_update_taken_is_handled_once_and_finished(

@@ -14,8 +14,8 @@ import pytest
 from application.errors import FormattingFailed
 from domain.jobs import UserStyle
 from infrastructure.dashscope import QwenFormatter
-from infrastructure.llm_pieces import split_into_pieces
-from infrastructure.llm_prompt import system_prompt
+from infrastructure.llm.pieces import split_into_pieces
+from infrastructure.llm.prompt import system_prompt
 from infrastructure.retrying import RetryPolicy
 from tests.fakes.dashscope_server import HANG, SERVER_ERROR, Answer, FakeDashScope, RecordedRequest
 

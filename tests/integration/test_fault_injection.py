@@ -113,7 +113,7 @@ async def settle_accounts(world: World, users: dict[int, list[str]]) -> None:
 
 
 async def consume_like_a_worker(world: World) -> None:
-    """One step of ``entrypoints.worker_loop``: a port error is survived, not raised."""
+    """One step of ``application.queue_consumer``: a port error is survived, not raised."""
     with contextlib.suppress(PortError):
         await world.app.consumer.consume_one(wait_seconds=0)
 

@@ -15,7 +15,7 @@ from application.formatting import FormattingChain
 from domain.jobs import UserStyle
 from infrastructure.dashscope import QwenFormatter
 from infrastructure.gemini import GeminiFormatter
-from infrastructure.local_formatter import ParagraphFormatter
+from infrastructure.local.formatter import ParagraphFormatter
 from infrastructure.retrying import RetryPolicy
 from tests.fakes.dashscope_server import SERVER_ERROR, Answer, FakeDashScope
 from tests.fakes.gemini_server import GeminiFake

@@ -14,7 +14,7 @@ import pytest
 from application.errors import FormattingFailed
 from domain.jobs import UserStyle
 from infrastructure.gemini import GeminiFormatter
-from infrastructure.llm_pieces import split_into_pieces
+from infrastructure.llm.pieces import split_into_pieces
 from infrastructure.retrying import RetryPolicy
 from tests.fakes.gemini_server import GeminiFake, Step
 

@@ -6,7 +6,7 @@ import pytest
 
 from application.errors import FormattingFailed
 from domain.jobs import UserStyle
-from infrastructure.llm_prompt import clean_answer, system_prompt
+from infrastructure.llm.prompt import clean_answer, system_prompt
 
 
 def test_prompt_follows_the_yo_setting() -> None:

@@ -1,0 +1,57 @@
+"""``build_bot``: the one place a PTB Application is built, with our handlers.
+
+Polling (``serve``), the webhook (``entrypoints.http``) and Function Compute all take
+their bot from here, so a handler registered once answers in every way of running.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from telegram import BotCommand
+from telegram.error import TelegramError
+from telegram.ext import Application as PtbApplication
+from telegram.ext import ApplicationBuilder
+
+from domain.rate_limit import RateLimit
+from entrypoints.composition.container import Channel, Container
+from entrypoints.telegram.admin import AdminHandlers
+from entrypoints.telegram.handlers import COMMAND_MENU, BotHandlers
+from entrypoints.telegram.payments import PaymentHandlers
+
+log = logging.getLogger(__name__)
+
+CONCURRENT_UPDATES = 64
+RATE_WINDOW_SECONDS = 60.0
+
+Bot = PtbApplication[Any, Any, Any, Any, Any, Any]
+
+
+def build_bot(container: Container, *, polling: bool) -> Bot:
+    """The PTB application with our handlers, sharing the container's Bot and use cases."""
+    if container.config.channel() != Channel.TELEGRAM:
+        raise ValueError("the bot needs a container built for the Telegram channel")
+    builder = ApplicationBuilder().bot(container.telegram_bot())
+    builder = builder.concurrent_updates(CONCURRENT_UPDATES)
+    if not polling:
+        builder = builder.updater(None)
+    ptb = builder.build()
+    use_cases = container.use_cases()
+    settings = container.settings()
+    # Order matters: in one handler group the first match wins, and payments come first.
+    PaymentHandlers(use_cases).register(ptb)
+    AdminHandlers(use_cases, settings.owner_id).register(ptb)
+    rate_limit = RateLimit(settings.rate_limit_per_minute, RATE_WINDOW_SECONDS)
+    BotHandlers(use_cases, rate_limit, time.time).register(ptb)
+    return ptb
+
+
+async def publish_commands(ptb: Bot) -> None:
+    """The menu of commands Telegram shows (best effort: the bot works without it)."""
+    commands = [BotCommand(name, description) for name, description in COMMAND_MENU.items()]
+    try:
+        await ptb.bot.set_my_commands(commands)
+    except TelegramError as error:
+        log.warning("could not register the command menu: %s", error)
