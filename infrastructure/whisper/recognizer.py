@@ -8,6 +8,12 @@ no second decoder runs here (MP3 is accepted too and decoded by faster-whisper).
 language set (the default) the language is detected from the same encoder pass that
 decoding uses (``single_encode``): a note under 30 s costs one encoder pass, not two.
 
+Whisper's segments are kept with their times (``transcribe``: a ``domain.transcript``
+``Transcript``, times in seconds from the start of the audio given, VAD's cuts already
+mapped back by faster-whisper), so that subtitles and timestamped text can be made from
+them; the plain text is the transcript's text. Until the ``SpeechRecognizer`` port carries
+segments, ``recognize`` returns only that text and its language.
+
 Decoding is faster-whisper's sequential loop with timestamps, not its batched pipeline:
 batching decoded 3 minutes 1.5-1.8x faster here, but without timestamp tokens Whisper base
 may stop after the first sentence of a dense 30 s chunk and silently drop the rest
@@ -19,18 +25,21 @@ from __future__ import annotations
 
 import asyncio
 import io
+import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
+import attrs
 import numpy as np
 import numpy.typing as npt
 
 from application.errors import RecognitionFailed
 from application.ports import Recognition
 from domain.policies import PCM_16K, AudioEncoding, AudioProfile
+from domain.transcript import Segment, Transcript
 from infrastructure.whisper.model_files import PACKAGED_MODEL_NAME, resolve_model
 
 if TYPE_CHECKING:
@@ -54,6 +63,21 @@ _run_lock = threading.Lock()
 # each thread that ran the model kept a malloc arena of its own (peak RSS at 3 min 500-610
 # MB across runs, 465-485 MB with one thread, as with MALLOC_ARENA_MAX=2).
 _model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
+
+
+@attrs.frozen
+class TimedRecognition:
+    """What Whisper heard, with its segments' times; empty transcript = no speech."""
+
+    transcript: Transcript
+    language: str | None = None
+
+    @property
+    def recognition(self) -> Recognition:
+        """The port's answer: the plain text, and the language only when something was
+        heard (as ``recognize`` has always answered)."""
+        text = self.transcript.text
+        return Recognition(text, self.language) if text else Recognition("")
 
 
 def default_models_dir() -> Path:
@@ -113,8 +137,15 @@ class WhisperRecognizer:
         self, audio: bytes, profile: AudioProfile, language: str | None
     ) -> Recognition:
         """Text of 16 kHz mono s16le PCM (or MP3). Raises RecognitionFailed."""
+        return (await self.transcribe(audio, profile, language)).recognition
+
+    async def transcribe(
+        self, audio: bytes, profile: AudioProfile, language: str | None
+    ) -> TimedRecognition:
+        """Whisper's segments of 16 kHz mono s16le PCM (or MP3), timed from the start of
+        ``audio``. Raises RecognitionFailed."""
         return await asyncio.get_running_loop().run_in_executor(
-            _model_thread, self.recognize_blocking, audio, profile, language
+            _model_thread, self.transcribe_blocking, audio, profile, language
         )
 
     def load(self) -> WhisperModel:
@@ -131,9 +162,14 @@ class WhisperRecognizer:
     def recognize_blocking(
         self, audio: bytes, profile: AudioProfile, language: str | None
     ) -> Recognition:
+        return self.transcribe_blocking(audio, profile, language).recognition
+
+    def transcribe_blocking(
+        self, audio: bytes, profile: AudioProfile, language: str | None
+    ) -> TimedRecognition:
         samples = _audio_input(audio, profile)
         if isinstance(samples, np.ndarray) and samples.size == 0:
-            return Recognition("")
+            return TimedRecognition(Transcript())
         model = self.load()
         with _run_lock:
             try:
@@ -145,14 +181,14 @@ class WhisperRecognizer:
                     condition_on_previous_text=False,
                     vad_filter=self._vad_filter,
                 )
-                text = "".join(segment.text for segment in segments).strip()
+                heard = Transcript(tuple(_segment(s) for s in segments if s.text.strip()))
             except Exception as exc:
                 raise RecognitionFailed(
                     f"speech recognition failed: {exc}", transient=False
                 ) from exc
-        if not text:
-            return Recognition("")
-        return Recognition(text, info.language)
+        if not heard.text:
+            return TimedRecognition(Transcript())
+        return TimedRecognition(heard, info.language)
 
     def _load_model(self, models_dir: Path) -> WhisperModel:
         try:
@@ -182,6 +218,18 @@ class WhisperRecognizer:
             raise RecognitionFailed(
                 f"cannot load the speech model {self._model_setting!r}: {exc}", transient=False
             ) from exc
+
+
+def _segment(segment: Any) -> Segment:
+    """faster-whisper's segment as the domain's: text trimmed, times made valid (never
+    negative, never ending before they start) rather than failing a recognition."""
+    start = _seconds(segment.start)
+    return Segment(start, max(start, _seconds(segment.end)), segment.text.strip())
+
+
+def _seconds(value: Any) -> float:
+    seconds = float(value)
+    return seconds if math.isfinite(seconds) and seconds > 0 else 0.0
 
 
 def _audio_input(audio: bytes, profile: AudioProfile) -> npt.NDArray[np.float32] | BinaryIO:
