@@ -112,6 +112,26 @@ class Transcript:
         return Transcript(tuple(s.shifted(seconds) for s in self.segments))
 
 
+def placed(chunk: Transcript, start: float, end: float) -> Transcript:
+    """A chunk's transcript on the recording's clock, for a chunk cut from ``start`` to
+    ``end`` seconds: timed segments (Whisper's, from the chunk's own start) are shifted by
+    ``start`` and kept inside the chunk; an untimed one (a recognizer that gives no times,
+    such as qwen3-asr-flash) becomes one segment spanning the chunk."""
+    if end < start:
+        raise ValueError(f"a chunk cannot end ({end}) before it starts ({start})")
+    if not chunk.segments:
+        return chunk
+    if not chunk.timed:
+        text = chunk.text
+        return Transcript((Segment(start, end, text),) if text else ())
+    inside = []
+    for segment in chunk.shifted(start).segments:
+        assert segment.start is not None and segment.end is not None  # timed
+        first = min(segment.start, end)
+        inside.append(attrs.evolve(segment, start=first, end=min(max(segment.end, first), end)))
+    return Transcript(tuple(inside))
+
+
 def concatenate(parts: Iterable[Transcript]) -> Transcript:
     """The transcripts one after another (chunks of one recording, already shifted)."""
     return Transcript(tuple(s for part in parts for s in part.segments))

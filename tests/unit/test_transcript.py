@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.transcript import Segment, Transcript, concatenate
+from domain.transcript import Segment, Transcript, concatenate, placed
 from domain.transcript_records import (
     UnreadableTranscriptRecord,
     transcript_from_json,
@@ -71,6 +71,26 @@ def test_shifting_moves_every_time_and_keeps_the_text(
     for before, after in zip(transcript.segments, shifted.segments, strict=True):
         assert before.start is not None and after.start is not None
         assert math.isclose(after.start, before.start + offset)
+
+
+@settings(deadline=None)
+@given(timed_transcripts(), st.floats(0, 10_000), st.floats(0, 600))
+def test_a_chunk_is_placed_inside_its_span(chunk: Transcript, start: float, length: float) -> None:
+    # Whisper's segments are timed from the chunk's start and may run past its end.
+    placed_chunk = placed(chunk, start, start + length)
+    assert placed_chunk.text == chunk.text
+    for segment in placed_chunk.segments:
+        assert segment.start is not None and segment.end is not None
+        assert start <= segment.start <= segment.end <= start + length
+
+
+def test_an_untimed_chunk_spans_its_chunk() -> None:
+    # qwen3-asr-flash gives no times: the chunk's span is the best known.
+    chunk = placed(Transcript.untimed(" Hello there. "), 150.0, 162.5)
+    assert chunk.segments == (Segment(150.0, 162.5, "Hello there."),)
+    assert placed(Transcript.untimed(""), 0.0, 1.0) == Transcript()
+    whole = concatenate([chunk, placed(Transcript.untimed("Bye."), 162.5, 170.0)])
+    assert whole.text == "Hello there. Bye." and whole.timed
 
 
 def test_a_transcript_is_timed_throughout_or_not_at_all() -> None:
