@@ -21,7 +21,6 @@ from domain.transcript_records import (
 from tests.unit.transcript_strategies import (
     plain_words,
     segment_texts,
-    squeeze,
     timed_transcripts,
     words,
 )
@@ -177,9 +176,3 @@ def test_the_stored_form_is_small_and_readable() -> None:
 def test_unreadable_records_are_refused_with_one_error(data: str) -> None:
     with pytest.raises(UnreadableTranscriptRecord):
         transcript_from_json(data)
-
-
-@settings(deadline=None)
-@given(st.lists(words, max_size=5))
-def test_squeeze_removes_only_whitespace(ws: list[str]) -> None:
-    assert squeeze(" ".join(ws)) == "".join(ws)
