@@ -48,11 +48,12 @@ async def test_segments_are_ordered_inside_the_audio_and_make_the_text(
 
     segments = heard.transcript.segments
     assert segments and heard.transcript.timed
-    starts = [s.start for s in segments]
-    assert starts == sorted(starts)
+    starts: list[float] = []
     for segment in segments:
         assert segment.start is not None and segment.end is not None
         assert 0 <= segment.start <= segment.end <= duration + 0.5
+        starts.append(segment.start)
+    assert starts == sorted(starts)
     assert heard.transcript.text == answered.text
     assert heard.language == answered.language == language
 
