@@ -13,7 +13,9 @@ from domain.policies import (
     PADDING_TOLERANCE_SECONDS,
     PCM_16K,
     SHORT_MP3,
+    SHORT_OPUS,
     STANDARD_MP3,
+    STANDARD_OPUS,
     AudioEncoding,
     EnergyEnvelope,
     ProcessingMode,
@@ -72,11 +74,29 @@ def test_price_refuses_impossible_durations(bad: float) -> None:
         price_minutes(bad)
 
 
-@given(durations, st.floats(min_value=0.5, max_value=60))
-def test_profile_boundary_is_the_short_audio_threshold(d: float, threshold: float) -> None:
-    profile = select_profile(d, AudioEncoding.MP3, threshold)
-    assert profile == (SHORT_MP3 if d < threshold else STANDARD_MP3)
-    assert select_profile(d, AudioEncoding.PCM_S16LE, threshold) == PCM_16K
+thresholds = st.floats(min_value=0.5, max_value=60)
+LIGHT_AND_STANDARD = {
+    AudioEncoding.MP3: (SHORT_MP3, STANDARD_MP3),
+    AudioEncoding.OPUS: (SHORT_OPUS, STANDARD_OPUS),
+}
+
+
+@given(durations, durations, thresholds, thresholds)
+def test_the_lighter_profile_goes_to_the_shorter_clips(
+    a: float, b: float, t1: float, t2: float
+) -> None:
+    shorter, longer = sorted((a, b))
+    low, high = sorted((t1, t2))
+    for encoding, (light, standard) in LIGHT_AND_STANDARD.items():
+        assert light.bitrate_kbps < standard.bitrate_kbps
+        assert select_profile(a, encoding, t1) in (light, standard)
+        if select_profile(longer, encoding, t1) is light:
+            assert select_profile(shorter, encoding, t1) is light, "a shorter clip is lighter"
+        if select_profile(a, encoding, low) is light:
+            assert select_profile(a, encoding, high) is light, "a higher threshold, lighter"
+        assert select_profile(0, encoding, t1) is light
+        assert select_profile(t1, encoding, t1) is standard, "the threshold itself: standard"
+    assert select_profile(a, AudioEncoding.PCM_S16LE, t1) == PCM_16K
 
 
 def test_reference_profiles() -> None:
@@ -87,15 +107,46 @@ def test_reference_profiles() -> None:
     assert STANDARD_MP3.bytes_per_second * 60 == 240_000
 
 
-@given(durations, st.floats(min_value=0, max_value=600))
-def test_processing_mode_splits_at_the_sync_threshold(d: float, threshold: float) -> None:
-    expected = ProcessingMode.INLINE if d <= threshold else ProcessingMode.QUEUED
-    assert processing_mode(d, threshold) is expected
+sync_thresholds = st.floats(min_value=0, max_value=600)
 
 
-@given(st.lists(st.text(alphabet="abcё", min_size=1), max_size=400), st.integers(0, 400))
-def test_llm_formatting_only_from_the_word_threshold(words: list[str], threshold: int) -> None:
-    assert needs_llm_formatting(" ".join(words), threshold) == (len(words) >= threshold)
+@given(durations, durations, sync_thresholds, sync_thresholds)
+def test_longer_audio_is_queued_first_and_a_higher_threshold_keeps_more_inline(
+    a: float, b: float, t1: float, t2: float
+) -> None:
+    shorter, longer = sorted((a, b))
+    low, high = sorted((t1, t2))
+    if processing_mode(shorter, t1) is ProcessingMode.QUEUED:
+        assert processing_mode(longer, t1) is ProcessingMode.QUEUED
+    if processing_mode(a, low) is ProcessingMode.INLINE:
+        assert processing_mode(a, high) is ProcessingMode.INLINE
+    assert processing_mode(t1, t1) is ProcessingMode.INLINE, "the threshold itself: inline"
+    assert processing_mode(0, t1) is ProcessingMode.INLINE
+    assert processing_mode(t1 + 1, t1) is ProcessingMode.QUEUED
+
+
+word_lists = st.lists(st.text(alphabet="abcё", min_size=1), max_size=60)
+word_thresholds = st.integers(0, 120)
+
+
+@given(word_lists, st.integers(0, 60), word_thresholds, word_thresholds)
+def test_llm_formatting_goes_with_more_words_and_a_lower_threshold(
+    words: list[str], cut: int, t1: int, t2: int
+) -> None:
+    text, fewer = " ".join(words), " ".join(words[:cut])
+    low, high = sorted((t1, t2))
+    if needs_llm_formatting(fewer, t1):
+        assert needs_llm_formatting(text, t1), "more words never go unformatted"
+    if needs_llm_formatting(text, high):
+        assert needs_llm_formatting(text, low), "a lower threshold never formats less"
+    assert needs_llm_formatting(text, 0)
+    assert not needs_llm_formatting(text, len(text) + 1), "never more words than characters"
+
+
+@given(word_lists, word_thresholds)
+def test_llm_formatting_counts_words_not_spacing(words: list[str], threshold: int) -> None:
+    spaced = needs_llm_formatting(" ".join(words), threshold)
+    assert needs_llm_formatting(" \n\t ".join(words) + "\n", threshold) == spaced
 
 
 def test_llm_formatting_default_threshold_is_150_words() -> None:
@@ -103,11 +154,23 @@ def test_llm_formatting_default_threshold_is_150_words() -> None:
     assert needs_llm_formatting("word " * 150)
 
 
-@given(st.text(min_size=1), st.text())
-def test_plausible_formatting_rejects_output_under_40_percent(original: str, out: str) -> None:
+@given(st.text(min_size=1), st.text(), st.text(alphabet="abc. ", min_size=1))
+def test_plausible_formatting_never_rejects_more_and_never_accepts_nothing(
+    original: str, out: str, more: str
+) -> None:
     assume(original.strip())
-    ok = is_plausible_formatting(original, out)
-    assert ok == (bool(out.strip()) and len(out.strip()) >= 0.4 * len(original.strip()))
+    assert is_plausible_formatting(original, original), "the text as it was is plausible"
+    if is_plausible_formatting(original, out):
+        assert is_plausible_formatting(original, out + more), "longer output is plausible too"
+        assert is_plausible_formatting(original[: len(original) // 2], out), "shorter input"
+    assert not is_plausible_formatting(original, " \n" * len(original)), "blank is not"
+    padded = is_plausible_formatting(f"  {original}\n", f"\n{out} ")
+    assert padded == is_plausible_formatting(original, out), "surrounding spaces do not count"
+
+
+def test_plausible_formatting_rejects_output_under_40_percent() -> None:
+    assert is_plausible_formatting("x" * 100, "y" * 40)
+    assert not is_plausible_formatting("x" * 100, "y" * 39)
 
 
 envelopes = st.lists(st.floats(min_value=0, max_value=1), min_size=1, max_size=4000)
