@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SAMPLES := $(wildcard samples/*.ogg)
 
-.PHONY: venv run serve test pythons lint typecheck layers unit properties bench bench-quick clean
+.PHONY: venv run serve test pythons lint typecheck layers unit properties mutation bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,16 @@ properties: venv
 	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest tests/unit tests/application -m hypothesis \
 		--hypothesis-show-statistics --property-summary --timeout=7200 \
 		-o faulthandler_timeout=7500
+
+# Mutation testing of domain/ (mutmut, the `mutation` extra) with tests/unit, on a copy
+# of the tree in var/mutation: the score and every surviving mutant. Not part of `make test`.
+MUTATION_STAMP := $(VENV)/.mutation-stamp
+$(MUTATION_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,mutation]'
+	touch $(MUTATION_STAMP)
+
+mutation: $(MUTATION_STAMP)
+	$(BIN)/python -m tools.mutation
 
 bench: venv
 	$(BIN)/python -m benchmarks
