@@ -7,7 +7,7 @@ holds the exact words of ``NAME.ogg``.
 Needs Debian's ``espeak-ng`` (English) and ``festival`` + ``festvox-ru`` (Russian), plus
 PyAV from the project's venv. CI never runs it::
 
-    .venv/bin/python samples/make_samples.py
+    .venv/bin/python samples/make_samples.py [NAME ...]   # all of them by default
 
 The output is encoded like a Telegram voice note: OGG/Opus, 48 kHz, mono, 32 kbit/s,
 with a short pause before and after the speech.
@@ -32,6 +32,16 @@ PAD_SECONDS = (0.4, 0.6)
 VOICES: dict[str, list[str]] = {
     "en-weather": ["espeak-ng", "-v", "en-us", "-s", "160", "-f", "{txt}", "-w", "{wav}"],
     "ru-greeting": [
+        "text2wave",
+        "-eval",
+        "(voice_msu_ru_nsh_clunits)",
+        "{txt}",
+        "-o",
+        "{wav}",
+    ],
+    # short notes (3-6 s): too little audio for Whisper to be sure of the language
+    "en-short": ["espeak-ng", "-v", "en-us", "-s", "160", "-f", "{txt}", "-w", "{wav}"],
+    "ru-short": [
         "text2wave",
         "-eval",
         "(voice_msu_ru_nsh_clunits)",
@@ -77,9 +87,10 @@ def encode_voice_note(samples: np.ndarray, target: Path) -> None:
             out.mux(packet)
 
 
-def main() -> int:
+def main(names: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
-        for name, command in VOICES.items():
+        for name in names or list(VOICES):
+            command = VOICES[name]
             txt = HERE / f"{name}.txt"
             wav = Path(tmp) / f"{name}.wav"
             synthesize(command, txt, wav)
@@ -90,4 +101,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
