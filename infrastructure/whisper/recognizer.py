@@ -50,6 +50,19 @@ PCM_RATE = 16_000
 # 38 MB as float32) and lets the caller report progress per chunk. Measured on 4 min of
 # speech: 150 s chunks cut at quiet points cost +2 % CPU and the same WER as one request.
 MAX_CHUNK_SECONDS = 600.0
+# Guards against Whisper's loops (issue #13; figures in the commit adding them): each
+# window is decoded on its own (a wrong window must not prime the next), greedily with no
+# temperature fallback (the compression-ratio retry it enables made a 30 s note that
+# really repeats a sentence fall back to sampled garbage: WER 0.04 -> 1.0, 20x slower),
+# and no 20-token sequence is emitted twice in one window, which cuts a loop short (with
+# 10: a noisy Russian note decoded as French, "très" x500 -> x10, 4x less decoding) while
+# a sentence said three times in 30 s costs little (English WER 3.7 -> 4.9 %; 6.2 % with
+# 10). Whatever loop remains is for the degenerate-result check (domain).
+DECODING = {
+    "temperature": 0.0,
+    "condition_on_previous_text": False,
+    "no_repeat_ngram_size": 20,
+}
 
 # One model per process, whichever instance asks first; and one recognition at a time,
 # since a single model already keeps both cores busy.
@@ -134,18 +147,30 @@ class WhisperRecognizer:
         _warmed.add(id(model))
 
     async def recognize(
-        self, audio: bytes, profile: AudioProfile, language: str | None
+        self,
+        audio: bytes,
+        profile: AudioProfile,
+        language: str | None,
+        language_hint: str | None = None,
     ) -> Recognition:
-        """Text of 16 kHz mono s16le PCM (or MP3). Raises RecognitionFailed."""
-        return (await self.transcribe(audio, profile, language)).recognition
+        """Text of 16 kHz mono s16le PCM (or MP3). Raises RecognitionFailed.
+
+        ``language`` (the user's setting) is decoded in as given; with none, the language
+        is detected, and ``language_hint`` (the user's Telegram language) decides when
+        detection is unsure (``language_prior``)."""
+        return (await self.transcribe(audio, profile, language, language_hint)).recognition
 
     async def transcribe(
-        self, audio: bytes, profile: AudioProfile, language: str | None
+        self,
+        audio: bytes,
+        profile: AudioProfile,
+        language: str | None,
+        language_hint: str | None = None,
     ) -> TimedRecognition:
         """Whisper's segments of 16 kHz mono s16le PCM (or MP3), timed from the start of
         ``audio``. Raises RecognitionFailed."""
         return await asyncio.get_running_loop().run_in_executor(
-            _model_thread, self.transcribe_blocking, audio, profile, language
+            _model_thread, self.transcribe_blocking, audio, profile, language, language_hint
         )
 
     def load(self) -> WhisperModel:
@@ -160,27 +185,36 @@ class WhisperRecognizer:
         return self._model
 
     def recognize_blocking(
-        self, audio: bytes, profile: AudioProfile, language: str | None
+        self,
+        audio: bytes,
+        profile: AudioProfile,
+        language: str | None,
+        language_hint: str | None = None,
     ) -> Recognition:
-        return self.transcribe_blocking(audio, profile, language).recognition
+        return self.transcribe_blocking(audio, profile, language, language_hint).recognition
 
     def transcribe_blocking(
-        self, audio: bytes, profile: AudioProfile, language: str | None
+        self,
+        audio: bytes,
+        profile: AudioProfile,
+        language: str | None,
+        language_hint: str | None = None,
     ) -> TimedRecognition:
         samples = _audio_input(audio, profile)
         if isinstance(samples, np.ndarray) and samples.size == 0:
             return TimedRecognition(Transcript())
         model = self.load()
+        from infrastructure.whisper.single_encode import SingleEncodeWhisperModel  # loaded now
+
+        forced = _language_hint(language, model.supported_languages)
+        hint = None if forced else _language_hint(language_hint, model.supported_languages)
+        options = {"beam_size": self._beam_size, "vad_filter": self._vad_filter, **DECODING}
         with _run_lock:
             try:
-                segments, info = model.transcribe(
-                    samples,
-                    language=_language_hint(language, model.supported_languages),
-                    beam_size=self._beam_size,
-                    temperature=0.0,
-                    condition_on_previous_text=False,
-                    vad_filter=self._vad_filter,
-                )
+                if hint is not None and isinstance(model, SingleEncodeWhisperModel):
+                    segments, info = model.transcribe_with_hint(samples, hint, **options)
+                else:
+                    segments, info = model.transcribe(samples, language=forced, **options)
                 heard = Transcript(tuple(_segment(s) for s in segments if s.text.strip()))
             except Exception as exc:
                 raise RecognitionFailed(

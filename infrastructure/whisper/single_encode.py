@@ -11,6 +11,9 @@ language setting, the default, detection doubled the encoder work: +0.5 s, or +2
 per note. Here detection encodes the window exactly as decoding will and hands the
 output on; VAD, the decoding options and the fallbacks all stay faster-whisper's.
 
+With a language hint (``transcribe_with_hint``), detection's answer gives way to the
+user's language when detection is unsure (``language_prior``).
+
 Module imported lazily (it imports faster-whisper, which is slow to import and must see
 ``HF_HUB_OFFLINE`` first).
 """
@@ -25,6 +28,8 @@ import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.audio import pad_or_trim
 
+from infrastructure.whisper.language_prior import choose_language
+
 
 class SingleEncodeWhisperModel(WhisperModel):  # type: ignore[misc]  # faster-whisper is untyped
     """Language detection and decoding share the first window's encoder output."""
@@ -33,6 +38,17 @@ class SingleEncodeWhisperModel(WhisperModel):  # type: ignore[misc]  # faster-wh
         super().__init__(*args, **kwargs)
         # per thread: with several workers, transcriptions run in parallel threads
         self._handoffs = threading.local()
+
+    def transcribe_with_hint(self, audio: Any, hint: str | None, **options: Any) -> Any:
+        """``transcribe`` with no language set, detection deferring to ``hint`` when unsure.
+
+        Detection runs inside ``transcribe`` itself (only the segments are lazy), so the
+        hint is in place for exactly this call's detection."""
+        self._handoffs.hint = hint
+        try:
+            return self.transcribe(audio, language=None, **options)
+        finally:
+            self._handoffs.hint = None
 
     def detect_language(  # noqa: PLR0917  (faster-whisper's signature, positional)
         self,
@@ -52,8 +68,9 @@ class SingleEncodeWhisperModel(WhisperModel):  # type: ignore[misc]  # faster-wh
         detection segment the threshold cannot change the answer, so it is not consulted.
         """
         self._handoffs.value = None
+        hint: str | None = getattr(self._handoffs, "hint", None)
         if audio is not None or features is None or language_detection_segments != 1:
-            return super().detect_language(  # type: ignore[no-any-return]
+            language, probability, probabilities = super().detect_language(
                 audio,
                 features,
                 vad_filter,
@@ -61,12 +78,20 @@ class SingleEncodeWhisperModel(WhisperModel):  # type: ignore[misc]  # faster-wh
                 language_detection_segments,
                 language_detection_threshold,
             )
-        window = features[:, : min(self.feature_extractor.nb_max_frames, features.shape[-1] - 1)]
-        encoder_output = self.encode(pad_or_trim(window))
-        self._handoffs.value = (features, encoder_output)
-        ranked = self.model.detect_language(encoder_output)[0]  # [("<|en|>", p), ...], best first
-        probabilities = [(token[2:-2], p) for token, p in ranked]
-        language, probability = probabilities[0]
+        else:
+            frames = min(self.feature_extractor.nb_max_frames, features.shape[-1] - 1)
+            encoder_output = self.encode(pad_or_trim(features[:, :frames]))
+            self._handoffs.value = (features, encoder_output)
+            ranked = self.model.detect_language(encoder_output)[0]  # [("<|en|>", p), ...]
+            probabilities = [(token[2:-2], p) for token, p in ranked]
+            language, probability = probabilities[0]
+        if hint is not None:
+            if features is not None:
+                seconds = features.shape[-1] / self.frames_per_second
+            else:
+                rate = self.feature_extractor.sampling_rate
+                seconds = 0.0 if audio is None else len(audio) / rate
+            language, probability = choose_language(probabilities, hint, seconds)
         return language, probability, probabilities
 
     def generate_segments(
