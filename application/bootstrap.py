@@ -44,7 +44,7 @@ from application.ports import (
     Messenger,
     OwnerAlerts,
     PaymentRepository,
-    SettingsRepository,
+    PreferencesRepository,
     SpeechRecognizer,
     StarsGateway,
     TextFormatter,
@@ -72,7 +72,7 @@ class Ports:
     local_formatter: TextFormatter
     messenger: Messenger
     clock: Clock
-    preferences: SettingsRepository
+    preferences: PreferencesRepository
     payments: PaymentRepository
     stars: StarsGateway
     alerts: OwnerAlerts

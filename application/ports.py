@@ -192,7 +192,7 @@ class OwnerAlerts(Protocol):
         ...
 
 
-class SettingsRepository(Protocol):
+class PreferencesRepository(Protocol):
     async def get(self, user_id: int) -> UserStyle | None: ...
 
     async def save(self, user_id: int, style: UserStyle) -> None:

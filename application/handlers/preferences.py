@@ -9,14 +9,14 @@ from collections import defaultdict
 import attrs
 
 from application.commands import SetRecognitionLanguage, Setting, ToggleSetting
-from application.ports import SettingsRepository
+from application.ports import PreferencesRepository
 from domain.jobs import OutputMode, UserStyle
 
 
 class Preferences:
     """Reads a user's preferences (defaults for a new user) and applies changes to them."""
 
-    def __init__(self, repository: SettingsRepository) -> None:
+    def __init__(self, repository: PreferencesRepository) -> None:
         self._repository = repository
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 

@@ -32,15 +32,15 @@ from infrastructure.sqlite import (
     SqliteJobQueue,
     SqliteJobRepository,
     SqlitePaymentRepository,
+    SqlitePreferencesRepository,
     SqliteProcessedUpdates,
-    SqliteSettingsRepository,
 )
 from infrastructure.tablestore import (
     TablestoreAccountRepository,
     TablestoreJobRepository,
     TablestorePaymentRepository,
+    TablestorePreferencesRepository,
     TablestoreProcessedUpdates,
-    TablestoreSettingsRepository,
 )
 from infrastructure.telegram import TelegramFileSource, TelegramMessenger, TelegramStarsGateway
 from infrastructure.telegram.alerts import TelegramOwnerAlerts
@@ -98,8 +98,8 @@ class Container(containers.DeclarativeContainer):
     )
     preferences = providers.Selector(
         config.storage_backend,
-        sqlite=providers.Singleton(SqliteSettingsRepository, sqlite),
-        tablestore=providers.Singleton(TablestoreSettingsRepository, tablestore),
+        sqlite=providers.Singleton(SqlitePreferencesRepository, sqlite),
+        tablestore=providers.Singleton(TablestorePreferencesRepository, tablestore),
     )
     processed_updates = providers.Selector(
         config.storage_backend,

@@ -10,8 +10,8 @@ from infrastructure.sqlite.chats import SqliteChatRepository
 from infrastructure.sqlite.database import SqliteDatabase
 from infrastructure.sqlite.jobs import SqliteJobRepository
 from infrastructure.sqlite.payments import SqlitePaymentRepository
+from infrastructure.sqlite.preferences import SqlitePreferencesRepository
 from infrastructure.sqlite.queue import SqliteJobQueue
-from infrastructure.sqlite.settings import SqliteSettingsRepository
 from infrastructure.sqlite.updates import SqliteProcessedUpdates
 
 __all__ = [
@@ -21,6 +21,6 @@ __all__ = [
     "SqliteJobQueue",
     "SqliteJobRepository",
     "SqlitePaymentRepository",
+    "SqlitePreferencesRepository",
     "SqliteProcessedUpdates",
-    "SqliteSettingsRepository",
 ]

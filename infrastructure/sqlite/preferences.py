@@ -12,7 +12,7 @@ from infrastructure.records import settings_columns, settings_from_columns
 from infrastructure.sqlite.database import SqliteDatabase
 
 
-class SqliteSettingsRepository:
+class SqlitePreferencesRepository:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
 

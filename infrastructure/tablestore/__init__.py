@@ -20,11 +20,9 @@ from infrastructure.tablestore.connection import DEFAULT_RETRY, TableNames, Tabl
 from infrastructure.tablestore.errors import ConditionFailed, TablestoreError
 from infrastructure.tablestore.jobs import TablestoreJobRepository
 from infrastructure.tablestore.payments import TablestorePaymentRepository
+from infrastructure.tablestore.preferences import TablestorePreferencesRepository
 from infrastructure.tablestore.schema import JOB_TTL_SECONDS, create_tables
-from infrastructure.tablestore.settings import (
-    TablestoreProcessedUpdates,
-    TablestoreSettingsRepository,
-)
+from infrastructure.tablestore.updates import TablestoreProcessedUpdates
 
 __all__ = [
     "DEFAULT_RETRY",
@@ -37,7 +35,7 @@ __all__ = [
     "TablestoreError",
     "TablestoreJobRepository",
     "TablestorePaymentRepository",
+    "TablestorePreferencesRepository",
     "TablestoreProcessedUpdates",
-    "TablestoreSettingsRepository",
     "create_tables",
 ]

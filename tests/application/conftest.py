@@ -17,7 +17,7 @@ from tests.application.in_memory import (
     InMemoryJobQueue,
     InMemoryJobRepository,
     InMemoryPaymentRepository,
-    InMemorySettingsRepository,
+    InMemoryPreferencesRepository,
     RecordingAlerts,
     RecordingMessenger,
     RecordingStarsGateway,
@@ -36,7 +36,7 @@ class World:
     llm: FakeFormatter
     local: FakeFormatter
     messenger: RecordingMessenger
-    settings: InMemorySettingsRepository
+    settings: InMemoryPreferencesRepository
     payments: InMemoryPaymentRepository
     stars: RecordingStarsGateway
     alerts: RecordingAlerts
@@ -77,7 +77,7 @@ class World:
             "llm": FakeFormatter("llm"),
             "local": FakeFormatter("local"),
             "messenger": RecordingMessenger(),
-            "settings": InMemorySettingsRepository(),
+            "settings": InMemoryPreferencesRepository(),
             "payments": InMemoryPaymentRepository(),
             "stars": RecordingStarsGateway(),
             "alerts": RecordingAlerts(),

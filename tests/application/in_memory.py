@@ -282,7 +282,7 @@ class RecordingMessenger:
         self.notices.append((job.job_id, notice))
 
 
-class InMemorySettingsRepository:
+class InMemoryPreferencesRepository:
     def __init__(self) -> None:
         self.rows: dict[int, UserStyle] = {}
 

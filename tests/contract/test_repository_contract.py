@@ -1,5 +1,5 @@
 """One contract for every ``JobRepository``, ``AccountRepository`` and
-``SettingsRepository``: in memory, SQLite, and Tablestore (the real SDK against its
+``PreferencesRepository``: in memory, SQLite, and Tablestore (the real SDK against its
 wire-level fake).
 
 Why: the use cases are tested against the in-memory repositories and run against the
@@ -27,26 +27,26 @@ import pytest
 from tablestore import Condition, Row, RowExistenceExpectation
 
 from application.errors import ConcurrentUpdate, StorageError
-from application.ports import AccountRepository, JobRepository, SettingsRepository
+from application.ports import AccountRepository, JobRepository, PreferencesRepository
 from domain.jobs import AudioSource, JobStatus, MediaKind, OutputMode, UserStyle, VoiceJob
 from domain.ledger import MinutesAccount
 from infrastructure.sqlite import (
     SqliteAccountRepository,
     SqliteDatabase,
     SqliteJobRepository,
-    SqliteSettingsRepository,
+    SqlitePreferencesRepository,
 )
 from infrastructure.tablestore import (
     TablestoreAccountRepository,
     TablestoreConnection,
     TablestoreJobRepository,
-    TablestoreSettingsRepository,
+    TablestorePreferencesRepository,
 )
 from infrastructure.tablestore.job_rows import key_of
 from tests.application.in_memory import (
     InMemoryAccountRepository,
     InMemoryJobRepository,
-    InMemorySettingsRepository,
+    InMemoryPreferencesRepository,
 )
 from tests.contract.connections import fake_tablestore, sqlite_database
 
@@ -108,7 +108,7 @@ class TablestoreRaw:
 class Subject:
     jobs: JobRepository
     accounts: AccountRepository
-    settings: SettingsRepository
+    settings: PreferencesRepository
     raw: Raw | None  # None: the store keeps objects, not encoded rows
 
 
@@ -119,7 +119,7 @@ async def subject(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
             yield Subject(
                 InMemoryJobRepository(),
                 InMemoryAccountRepository(),
-                InMemorySettingsRepository(),
+                InMemoryPreferencesRepository(),
                 None,
             )
         elif request.param == "sqlite":
@@ -127,7 +127,7 @@ async def subject(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
             yield Subject(
                 SqliteJobRepository(db),
                 SqliteAccountRepository(db),
-                SqliteSettingsRepository(db),
+                SqlitePreferencesRepository(db),
                 SqliteRaw(db),
             )
         else:
@@ -135,7 +135,7 @@ async def subject(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
             yield Subject(
                 TablestoreJobRepository(connection),
                 TablestoreAccountRepository(connection),
-                TablestoreSettingsRepository(connection),
+                TablestorePreferencesRepository(connection),
                 TablestoreRaw(connection),
             )
 

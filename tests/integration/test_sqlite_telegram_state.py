@@ -11,7 +11,7 @@ from infrastructure.sqlite import (
     SqliteDatabase,
     SqliteJobRepository,
     SqliteProcessedUpdates,
-    SqliteSettingsRepository,
+    SqlitePreferencesRepository,
 )
 from tests.integration.test_sqlite_repositories import make_job
 
@@ -48,7 +48,7 @@ async def test_status_message_id_round_trips(db: SqliteDatabase) -> None:
 
 
 async def test_settings_are_saved_per_user_and_overwritten(db: SqliteDatabase) -> None:
-    repo = SqliteSettingsRepository(db)
+    repo = SqlitePreferencesRepository(db)
     assert await repo.get(1) is None
     await repo.save(1, UserStyle(use_code_tags=True, output=OutputMode.FILE))
     await repo.save(2, UserStyle(language="ru"))

@@ -13,7 +13,7 @@ from infrastructure.retrying import RetryPolicy
 from infrastructure.tablestore import (
     TablestoreConnection,
     TablestoreProcessedUpdates,
-    TablestoreSettingsRepository,
+    TablestorePreferencesRepository,
     create_tables,
 )
 from tests.fakes.tablestore import FakeTablestore
@@ -37,7 +37,7 @@ async def connected() -> AsyncIterator[tuple[FakeTablestore, TablestoreConnectio
 
 async def test_settings_are_saved_per_user_and_overwritten(connected) -> None:
     _, connection = connected
-    settings = TablestoreSettingsRepository(connection)
+    settings = TablestorePreferencesRepository(connection)
     assert await settings.get(1) is None
     await settings.save(1, UserStyle(use_code_tags=True, output=OutputMode.FILE))
     await settings.save(2, UserStyle(language="ru", ui_language="ru"))
@@ -51,10 +51,10 @@ async def test_settings_of_another_release_are_read_tolerantly(connected) -> Non
     fake, connection = connected
     table = fake.store.tables[connection.tables.settings]
     table.rows[(5,)] = {"style": ('{"language": "de", "removed_field": 1}', 0)}
-    assert await TablestoreSettingsRepository(connection).get(5) == UserStyle(language="de")
+    assert await TablestorePreferencesRepository(connection).get(5) == UserStyle(language="de")
     table.rows[(6,)] = {"style": ("not json", 0)}
     with pytest.raises(StorageError):
-        await TablestoreSettingsRepository(connection).get(6)
+        await TablestorePreferencesRepository(connection).get(6)
 
 
 async def test_an_update_is_claimed_once_by_racing_handlers(connected) -> None:
