@@ -8,7 +8,7 @@ Handlers (Python built-in runtime; ``deploy/s.yaml`` wires them):
   ``voicescribe webhook`` Starlette app (secret, size cap, ``update_id`` claim) in
   process, and the handler returns only once the bot has finished with the update.
 - ``worker_handler(event, context)``: an MNS queue trigger, or a timer trigger that
-  sweeps stuck jobs back onto the queue and drains it (``fc_worker``).
+  sweeps stuck jobs back onto the queue and drains it (``worker_invocation``).
 - ``pre_stop(context)``: closes what the instance opened before FC reclaims it.
 
 The instance's state (settings, container, its event loop) is ``runtime.FcRuntime``.
@@ -115,14 +115,14 @@ def worker_handler(event: bytes | str, context: Any) -> str:
 
 
 async def finish_started_work(before: set[asyncio.Task[Any]], deadline: Deadline) -> bool:
-    """Wait until every task started since ``before`` was taken has finished (the update
-    PTB processes, and whatever that started), at most until ``deadline``. Returns
-    whether everything finished. Why tasks: the webhook app hands the update to PTB's
-    queue, whose fetcher starts one task per update; waiting on those is waiting for the
-    bot's answer, without reaching into the app."""
+    """Wait until every task started since ``before`` was taken has finished (the inbox
+    worker the request started, and whatever the bot's handling of the update started,
+    e.g. status edits in the background), at most until ``deadline``. Returns whether
+    everything finished. Why tasks: waiting on them is waiting for the bot's answer
+    without reaching into the app; the inbox itself is drained separately."""
     me = asyncio.current_task()
     while True:
-        for _ in range(SETTLE_HOPS):  # let a fetcher that was just woken start its task
+        for _ in range(SETTLE_HOPS):  # let a task that was just woken start its own
             await asyncio.sleep(0)
         running = {t for t in asyncio.all_tasks() if t not in before and t is not me}
         running = {t for t in running if not t.done()}
