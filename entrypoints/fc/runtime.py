@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from application.bootstrap import UseCases
 from application.inbox import Inbox
 from entrypoints.composition.container import Channel, Container, build_container
-from entrypoints.composition.settings import Settings, load_settings
+from entrypoints.composition.settings import ConfigurationError, Settings, load_settings
 from entrypoints.fc.http_event import AsgiApp, AsgiLifespan
 from entrypoints.http.app import create_webhook_app
 
@@ -110,6 +110,18 @@ _runtime: FcRuntime | None = None
 _runtime_lock = threading.Lock()
 
 
+def fc_settings() -> Settings:
+    """The settings, refusing what cannot work on FC: without TELEGRAM_WEBHOOK_SECRET every
+    webhook call would fail (the deployment sets it for both functions). Raises
+    ConfigurationError with one line naming what is missing."""
+    settings = load_settings()
+    if not settings.telegram_webhook_secret:
+        raise ConfigurationError(
+            "configuration error: missing environment variables: TELEGRAM_WEBHOOK_SECRET"
+        )
+    return settings
+
+
 def runtime() -> FcRuntime:
     """This instance's runtime, built on first call (normally by ``initializer``)."""
     global _runtime  # noqa: PLW0603 - one per FC instance, by design
@@ -117,7 +129,7 @@ def runtime() -> FcRuntime:
         if _runtime is None:
             if not logging.getLogger().handlers:
                 logging.basicConfig(level=logging.INFO)
-            _runtime = FcRuntime(load_settings())
+            _runtime = FcRuntime(fc_settings())
         return _runtime
 
 

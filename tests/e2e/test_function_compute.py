@@ -30,7 +30,7 @@ from mns.mns_exception import MNSExceptionBase
 
 from domain.ledger import MinutesAccount
 from entrypoints import fc
-from entrypoints.composition.settings import Settings
+from entrypoints.composition.settings import ConfigurationError, Settings
 from entrypoints.fc.worker_event import JobsNotSettled, Trigger, WorkerEvent, parse_worker_event
 from entrypoints.http.app import SECRET_HEADER, WEBHOOK_PATH
 from infrastructure.mns.body import encode_job
@@ -272,6 +272,15 @@ def test_start_is_answered_before_the_invocation_returns(cloud: Cloud, base64_bo
     assert response["isBase64Encoded"] is False
     [answer] = cloud.telegram.sent_messages(USER)  # already there: no waiting after return
     assert answer.plain_text.strip()
+
+
+def test_the_initializer_refuses_to_start_without_the_webhook_secret(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET")
+    fc.reset_for_tests()
+    with pytest.raises(ConfigurationError, match="TELEGRAM_WEBHOOK_SECRET"):
+        fc.initializer(WEBHOOK)
 
 
 def test_concurrent_invocations_each_return_only_once_their_update_is_answered(
