@@ -21,7 +21,6 @@ LANGUAGES = {
 }
 
 
-
 def text(key: str, language_code: str | None, **values: object) -> str:
     return say(key, language_code, **values)
 

@@ -10,8 +10,8 @@ from domain.jobs import JobStatus, OutputMode, UserStyle
 from infrastructure.sqlite import (
     SqliteDatabase,
     SqliteJobRepository,
-    SqliteProcessedUpdates,
     SqlitePreferencesRepository,
+    SqliteProcessedUpdates,
 )
 from tests.integration.test_sqlite_repositories import make_job
 

@@ -12,8 +12,8 @@ from domain.jobs import OutputMode, UserStyle
 from infrastructure.retrying import RetryPolicy
 from infrastructure.tablestore import (
     TablestoreConnection,
-    TablestoreProcessedUpdates,
     TablestorePreferencesRepository,
+    TablestoreProcessedUpdates,
     create_tables,
 )
 from tests.fakes.tablestore import FakeTablestore
