@@ -21,6 +21,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DELAY_SECONDS = 1.0
+STOP_TIMEOUT_SECONDS = 30.0
 
 
 class BackgroundCheckpoints:
@@ -44,18 +45,24 @@ class BackgroundCheckpoints:
     def running(self) -> bool:
         return self._thread is not None
 
-    def stop(self) -> None:
-        """End the thread (a last checkpoint is the closing connection's own)."""
+    def stop(self, timeout_seconds: float = STOP_TIMEOUT_SECONDS) -> None:
+        """End the thread (a last checkpoint is the closing connection's own). A checkpoint
+        in flight is waited for, at most ``timeout_seconds``: the thread is a daemon."""
         self._stopping.set()
         self._written.set()
         if self._thread is not None:
-            self._thread.join()
+            self._thread.join(timeout_seconds)
+            if self._thread.is_alive():
+                log.error("sqlite %s: checkpoint thread still busy; left behind", self._path)
             self._thread = None
 
     def _run(self) -> None:
         connection: sqlite3.Connection | None = None
         try:
-            while True:
+            # Checked on every turn: a stop that lands between the wait below and the
+            # ``clear`` has its wake-up cleared, and only this check then sees it (without
+            # it the thread waited forever and ``stop``, hence closing, never returned).
+            while not self._stopping.is_set():
                 self._written.wait()
                 if self._stopping.wait(self._delay):
                     return
