@@ -232,7 +232,10 @@ class AccountRepository(Protocol):
 
 
 class JobQueue(Protocol):
-    async def enqueue(self, job_id: str) -> None: ...
+    async def enqueue(self, job_id: str, delay_seconds: float = 0.0) -> None:
+        """Add a message for the job, received no sooner than ``delay_seconds`` from now
+        (a job put back to wait for a lease or a provider). Raises QueueError."""
+        ...
 
     async def receive(self, wait_seconds: float) -> QueueMessage | None:
         """Next visible message, hidden for the visibility timeout; ``None`` when empty."""

@@ -105,6 +105,9 @@ class VoiceJob:
     language: str | None = None
     transcript: str | None = None
     error: str | None = None
+    # When the recognizer was first found unavailable for this job (``None``: never); the
+    # job waits such an outage out (``domain.recovery.outage_delay``) before failing.
+    outage_since: float | None = None
     version: int = 0
     events: list[Event] = attrs.field(factory=list, eq=False, repr=False)
 
@@ -148,6 +151,28 @@ class VoiceJob:
     def release_lease(self) -> None:
         """Give the claim back (to be retried from the queue) without finishing the job."""
         self.lease_expires_at = None
+
+    def renew_lease(self, now: float, lease_seconds: float) -> bool:
+        """Extend the claim of the worker running the job; ``False`` when there is no claim
+        to extend (finished, or given back)."""
+        if self.status is not JobStatus.PROCESSING or self.lease_expires_at is None:
+            return False
+        self.lease_expires_at = max(self.lease_expires_at, now + lease_seconds)
+        return True
+
+    def wait_for_provider(self, now: float) -> bool:
+        """The recognizer is unavailable: give the claim back to try again later, without
+        counting this try as an attempt (the job is not at fault). Returns whether this is
+        the first outage the job meets (its owner is told once)."""
+        if self.status is not JobStatus.PROCESSING:
+            raise IllegalTransition(f"job {self.job_id}: {self.status} waits for no provider")
+        first = self.outage_since is None
+        if first:
+            self.outage_since = now
+        self.attempts = max(0, self.attempts - 1)
+        self.lease_expires_at = None
+        self.updated_at = now
+        return first
 
     def deliver(self, transcript: str, language: str | None, now: float) -> bool:
         if self.status.is_finished:

@@ -43,6 +43,7 @@ JOB_COLUMNS = (
     "language",
     "transcript",
     "error",
+    "outage_since",
     "version",
 )
 # The job's fields that may hold no value: ``None`` when encoded, and possibly absent when
@@ -54,6 +55,7 @@ OPTIONAL_JOB_COLUMNS = (
     "language",
     "transcript",
     "error",
+    "outage_since",
 )
 
 
@@ -77,6 +79,7 @@ def job_columns(job: VoiceJob) -> dict[str, Any]:
         "language": job.language,
         "transcript": job.transcript,
         "error": job.error,
+        "outage_since": _optional_float(job.outage_since),
         "version": job.version,
     }
 
@@ -103,6 +106,7 @@ def job_from_columns(columns: Mapping[str, Any]) -> VoiceJob:
             language=columns.get("language"),
             transcript=columns.get("transcript"),
             error=columns.get("error"),
+            outage_since=columns.get("outage_since"),
             version=columns["version"],
         )
     except (KeyError, TypeError, ValueError) as error:  # JSONDecodeError is a ValueError

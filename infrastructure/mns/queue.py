@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 MAX_WAIT_SECONDS = 30  # the longest long poll MNS accepts
 MAX_VISIBILITY_SECONDS = 43200
+MAX_DELAY_SECONDS = 604800  # the longest DelaySeconds MNS accepts
 
 
 class MnsJobQueue:
@@ -77,11 +78,13 @@ class MnsJobQueue:
 
         await self._call("CreateQueue", create)
 
-    async def enqueue(self, job_id: str) -> None:
+    async def enqueue(self, job_id: str, delay_seconds: float = 0.0) -> None:
+        """``delay_seconds`` becomes MNS's ``DelaySeconds``: whole seconds, at most a week."""
         body = encode_job(job_id)
+        delay = _whole_seconds(delay_seconds, 0, MAX_DELAY_SECONDS)
 
         def send() -> None:
-            self._queues.for_call().send_message(Message(body))
+            self._queues.for_call().send_message(Message(body, delay_seconds=delay))
 
         await self._call("SendMessage", send)
 

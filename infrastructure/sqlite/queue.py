@@ -65,12 +65,12 @@ class SqliteJobQueue:
             weakref.WeakKeyDictionary()
         )
 
-    async def enqueue(self, job_id: str) -> None:
+    async def enqueue(self, job_id: str, delay_seconds: float = 0.0) -> None:
         def insert(conn: sqlite3.Connection) -> None:
             now = self._clock()
             conn.execute(
                 "INSERT INTO queue_messages (job_id, enqueued_at, visible_at) VALUES (?, ?, ?)",
-                (job_id, now, now),
+                (job_id, now, now + max(delay_seconds, 0.0)),
             )
 
         await _as_queue_error(self._db.transaction(insert))

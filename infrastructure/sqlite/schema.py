@@ -140,6 +140,10 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    (
+        # When a job first met its recognizer unavailable: it waits the outage out.
+        "ALTER TABLE jobs ADD COLUMN outage_since REAL",
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)

@@ -124,10 +124,13 @@ class InMemoryJobQueue:
         self.messages: list[dict[str, object]] = []
         self.fail_enqueue = False
 
-    async def enqueue(self, job_id: str) -> None:
+    async def enqueue(self, job_id: str, delay_seconds: float = 0.0) -> None:
         if self.fail_enqueue:
             raise QueueError("queue unreachable", transient=True)
-        self.messages.append({"job_id": job_id, "visible_at": 0.0, "count": 0, "receipt": ""})
+        visible_at = self._clock.now() + delay_seconds if delay_seconds > 0 else 0.0
+        self.messages.append(
+            {"job_id": job_id, "visible_at": visible_at, "count": 0, "receipt": ""}
+        )
 
     async def receive(self, wait_seconds: float) -> QueueMessage | None:
         for message in self.messages:

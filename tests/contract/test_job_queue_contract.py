@@ -122,3 +122,20 @@ async def test_acknowledge_removes_the_message_for_good(subject: Subject) -> Non
     assert await subject.queue.receive(0) is None
     with pytest.raises(QueueError):
         await subject.queue.acknowledge(message)
+
+
+async def test_a_delayed_message_is_hidden_until_its_delay_has_passed(subject: Subject) -> None:
+    await subject.queue.enqueue("later", delay_seconds=2 * VISIBILITY)
+    await subject.queue.enqueue("now")
+
+    first = await received(subject.queue)
+    assert first.job_id == "now", "the delayed message waits even though it came first"
+    await subject.queue.acknowledge(first)
+    subject.clock.advance(2 * VISIBILITY - 1)
+    assert await subject.queue.receive(0) is None
+
+    subject.clock.advance(2)
+    later = await received(subject.queue)
+
+    assert (later.job_id, later.delivery_count) == ("later", 1)
+    await subject.queue.acknowledge(later)
