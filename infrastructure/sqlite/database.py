@@ -5,8 +5,12 @@ sqlite3 connections must stay on the thread that made them and every call blocks
 coroutines await that thread. Several processes may open the same file (the webhook and the
 worker), so writers take the write lock up front (``BEGIN IMMEDIATE``) and correctness rests
 on SQL transactions, never on in-process locks. Every ``sqlite3.Error`` (and a path that
-cannot be created) leaves this module as a ``StorageError``. Commits never checkpoint the
-WAL; ``BackgroundCheckpoints`` does, on a thread of its own.
+cannot be created) leaves this module as a ``StorageError``: transient when trying again
+later may succeed (another connection holds the lock past the busy timeout, the disk is
+full, a disk I/O error), permanent otherwise (a corrupted or foreign file, a newer schema),
+so callers leave the work for a retry instead of losing it. No statement waits on a lock longer
+than the busy timeout. Commits never checkpoint the WAL; ``BackgroundCheckpoints`` does, on
+a thread of its own.
 """
 
 from __future__ import annotations
@@ -30,7 +34,13 @@ T = TypeVar("T")
 
 # Another connection holds the lock longer than busy_timeout: worth trying again later.
 _BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+# The disk is full (or a file-size limit was reached) or an I/O failed: space may come back.
+_DISK_CODES = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR})
+_DISK_WORDS = ("disk is full", "disk i/o error")
 _WAL_RETRY_SECONDS = 0.01
+# Work waiting this long for the database thread (behind writes that each wait out the busy
+# timeout on a lock held elsewhere) is refused at once as transient instead of waiting on.
+QUEUE_DEADLINE_SECONDS = 30.0
 
 
 class SqliteDatabase:
@@ -40,10 +50,12 @@ class SqliteDatabase:
         *,
         busy_timeout_ms: int = 5000,
         checkpoint_delay_seconds: float = CHECKPOINT_DELAY_SECONDS,
+        queue_deadline_seconds: float = QUEUE_DEADLINE_SECONDS,
     ) -> None:
         """Nothing is opened here: the first call opens the file on the worker thread."""
         self._path = Path(path)
         self._busy_timeout_ms = int(busy_timeout_ms)
+        self._queue_deadline_seconds = queue_deadline_seconds
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._connection: sqlite3.Connection | None = None
         self._closed = False
@@ -83,10 +95,17 @@ class SqliteDatabase:
         if self._closed:
             raise StorageError(f"database {self._path} is closed", transient=False)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._run, work)
+        submitted = time.monotonic()
+        return await loop.run_in_executor(self._executor, self._run, work, submitted)
 
-    def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    def _run(self, work: Callable[[sqlite3.Connection], T], submitted: float) -> T:
         """On the worker thread: open if needed, run, translate driver errors."""
+        waited = time.monotonic() - submitted
+        if waited > self._queue_deadline_seconds:
+            raise StorageError(
+                f"sqlite {self._path}: waited {waited:.1f}s for the database thread",
+                transient=True,
+            )
         try:
             return work(self._open())
         except sqlite3.Error as exc:
@@ -166,5 +185,13 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     )
 
 
+def _is_disk_fault(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    text = str(exc).lower()
+    return (code is not None and code & 0xFF in _DISK_CODES) or any(
+        words in text for words in _DISK_WORDS
+    )
+
+
 def _storage_error(path: Path, exc: sqlite3.Error) -> StorageError:
-    return StorageError(f"sqlite {path}: {exc}", transient=_is_busy(exc))
+    return StorageError(f"sqlite {path}: {exc}", transient=_is_busy(exc) or _is_disk_fault(exc))
