@@ -22,6 +22,7 @@ from application.commands import (
     ProcessJob,
     RefundPayment,
     SetRecognitionLanguage,
+    SetSetting,
     SweepStuckJobs,
     ToggleSetting,
 )
@@ -181,6 +182,7 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
             AcceptVoiceNote: accept,
             ProcessJob: process,
             ToggleSetting: preferences.toggle,
+            SetSetting: preferences.set,
             SetRecognitionLanguage: preferences.set_language,
             BuyMinutes: billing.buy,
             ApproveCheckout: billing.approve,

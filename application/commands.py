@@ -116,3 +116,15 @@ class SweepStuckJobs(Command):
     """Requeue or fail jobs untouched for ``older_than_seconds`` with no live claim."""
 
     older_than_seconds: float
+
+
+@attrs.frozen
+class SetSetting(Command):
+    """Set a two-valued setting to a given value (for ``OUTPUT``, on means a .txt file).
+
+    Unlike ``ToggleSetting``, doing it twice changes nothing: a tap retried after a failed
+    redraw, or a tap on a keyboard drawn before another change, lands where it says."""
+
+    user_id: int
+    setting: Setting
+    enabled: bool

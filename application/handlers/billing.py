@@ -47,9 +47,13 @@ class Purchase(StrEnum):
 
 @attrs.frozen
 class PaymentOutcome:
+    """``credited``: this call credited the charge (``minutes`` of it); ``charge_minutes``:
+    what the charge credited, now or before (what a confirmation sent again names)."""
+
     credited: bool
     minutes: int
     balance: int
+    charge_minutes: int = 0
 
 
 @attrs.frozen
@@ -118,13 +122,13 @@ class Billing:
         else:
             minutes = package.minutes
 
-        def credit(account: MinutesAccount) -> tuple[bool, int]:
+        def credit(account: MinutesAccount) -> tuple[bool, int, int]:
             credited = minutes > 0 and account.purchase(
                 command.charge_id, package.package_id, minutes
             )
-            return credited, account.balance
+            return credited, account.balance, account.payments.get(command.charge_id, 0)
 
-        credited, balance = await self._minutes.change(command.buyer_id, credit)
+        credited, balance, charge_minutes = await self._minutes.change(command.buyer_id, credit)
         await self._payments.add(
             PaymentRecord(
                 charge_id=command.charge_id,
@@ -135,7 +139,7 @@ class Billing:
                 paid_at=self._clock.now(),
             )
         )
-        return PaymentOutcome(credited, minutes if credited else 0, balance)
+        return PaymentOutcome(credited, minutes if credited else 0, balance, charge_minutes)
 
     async def grant(self, command: GrantMinutes) -> int:
         def credit(account: MinutesAccount) -> int:

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 import attrs
 
-from application.commands import SetRecognitionLanguage, Setting, ToggleSetting
+from application.commands import SetRecognitionLanguage, SetSetting, Setting, ToggleSetting
 from application.ports import PreferencesRepository
 from domain.jobs import OutputMode, UserStyle
 
@@ -30,16 +30,25 @@ class Preferences:
 
     async def _toggle(self, command: ToggleSetting) -> UserStyle:
         style = await self.of(command.user_id)
-        if command.setting is Setting.YO:
-            style = attrs.evolve(style, use_yo=not style.use_yo)
-        elif command.setting is Setting.CODE:
-            style = attrs.evolve(style, use_code_tags=not style.use_code_tags)
+        flipped = not is_enabled(style, command.setting)
+        return await self._set(command.user_id, style, command.setting, flipped)
+
+    async def set(self, command: SetSetting) -> UserStyle:
+        """Idempotent: a retried or repeated command leaves the setting where it says."""
+        async with self._locks[command.user_id]:
+            style = await self.of(command.user_id)
+            return await self._set(command.user_id, style, command.setting, command.enabled)
+
+    async def _set(
+        self, user_id: int, style: UserStyle, setting: Setting, enabled: bool
+    ) -> UserStyle:
+        if setting is Setting.YO:
+            style = attrs.evolve(style, use_yo=enabled)
+        elif setting is Setting.CODE:
+            style = attrs.evolve(style, use_code_tags=enabled)
         else:
-            flipped = (
-                OutputMode.FILE if style.output is OutputMode.MESSAGES else OutputMode.MESSAGES
-            )
-            style = attrs.evolve(style, output=flipped)
-        await self._repository.save(command.user_id, style)
+            style = attrs.evolve(style, output=OutputMode.FILE if enabled else OutputMode.MESSAGES)
+        await self._repository.save(user_id, style)
         return style
 
     async def set_language(self, command: SetRecognitionLanguage) -> UserStyle:
@@ -47,3 +56,12 @@ class Preferences:
             style = attrs.evolve(await self.of(command.user_id), language=command.language)
             await self._repository.save(command.user_id, style)
             return style
+
+
+def is_enabled(style: UserStyle, setting: Setting) -> bool:
+    """A two-valued setting as on or off (``OUTPUT`` is on when it is a .txt file)."""
+    if setting is Setting.YO:
+        return style.use_yo
+    if setting is Setting.CODE:
+        return style.use_code_tags
+    return style.output is OutputMode.FILE

@@ -1,5 +1,10 @@
 """The owner's commands. Checked on every call: anyone else gets exactly the answer an
-unknown command gets, so the commands' existence is not revealed."""
+unknown command gets, so the commands' existence is not revealed.
+
+A reply that fails raises, so the inbox retries the update. Every command but ``/credit``
+is harmless done twice (a refund is recorded once per charge, a flush finds nothing
+left); a ``/credit`` remembers, for this process, the commands it granted, so a retry
+after a lost reply answers without granting again."""
 
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ class AdminHandlers:
     def __init__(self, app: UseCases, owner_id: int) -> None:
         self._app = app
         self._owner_id = owner_id
+        self._granted: dict[tuple[int, int], int] = {}  # (chat, message) -> balance after
 
     def register(self, ptb: PtbApplication) -> None:  # type: ignore[type-arg]
         commands: dict[str, Handler] = {
@@ -72,8 +78,16 @@ class AdminHandlers:
         if len(args) != 2 or not args[0].isdigit() or not args[1].isdigit() or args[1] == "0":
             await _say(update, "usage: /credit USER_ID MINUTES")
             return
-        balance = await self._app.bus.handle(GrantMinutes(int(args[0]), int(args[1])))
+        message = update.effective_message
+        key = (message.chat_id, message.message_id) if message is not None else None
+        balance = self._granted.get(key) if key is not None else None
+        if balance is None:
+            balance = await self._app.bus.handle(GrantMinutes(int(args[0]), int(args[1])))
+            if key is not None:
+                self._granted[key] = balance
         await _say(update, f"credited {args[1]} min to {args[0]}; balance {balance}")
+        if key is not None:
+            self._granted.pop(key, None)
 
     async def user(self, update: Update, context: Context) -> None:
         args = context.args or []

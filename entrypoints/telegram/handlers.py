@@ -2,6 +2,26 @@
 
 Audio goes to ``AcceptVoiceNote`` with the user's settings; commands and the settings
 keyboard go to the settings use cases. Nothing here decides anything the domain decides.
+
+What a failed Bot API call means here. The inbox retries an update whose handler raised,
+so a handler raises exactly when the update's effect is not complete, and everything it
+does before that point is safe to do again:
+
+- A note is accepted whatever Telegram says back. The "Received" status is sent first,
+  so that a short note processed inline (inside the accept) still shows its progress
+  edits, but its failure is tolerated: the job is then accepted without a status message
+  and its answer arrives as a new message. Should the accept itself raise, the status is
+  deleted (best effort) before the update is retried, so the retry's own status is the
+  only one left. A refusal is the note's whole answer: if the status cannot be edited
+  into it, it is sent as a new message, and if that fails too the handler raises (a
+  retried refusal is refused again, with a new message). The queued position and the
+  deletion of a duplicate's status are cosmetic: their failure is only logged.
+- A command's reply is its whole effect: a failed reply raises. ``/code``, ``/yo`` and
+  ``/output`` flip a setting, so before raising they put it back, and the retry flips it
+  once.
+- A settings button sets the value written on it (``keyboards.py``), so a retried tap is
+  harmless: the callback is answered (a query answered already, or too old, is not an
+  error on a retry) and the keyboard redrawn, and a failed redraw raises.
 """
 
 from __future__ import annotations
@@ -13,7 +33,7 @@ from typing import Any
 
 import attrs
 from telegram import Message, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application as PtbApplication,
 )
@@ -26,15 +46,23 @@ from telegram.ext import (
 )
 
 from application.bootstrap import UseCases
-from application.commands import AcceptVoiceNote, SetRecognitionLanguage, Setting, ToggleSetting
+from application.commands import (
+    AcceptVoiceNote,
+    SetRecognitionLanguage,
+    SetSetting,
+    Setting,
+    ToggleSetting,
+)
+from application.handlers.preferences import is_enabled
 from application.notices import describe
 from application.progress import Progress, Stage
-from application.reports import Acceptance
+from application.reports import Acceptance, AcceptOutcome
+from domain.jobs import UserStyle
 from domain.rate_limit import RateLimit, Window
 from entrypoints.telegram.keyboards import (
     language_keyboard,
     parse_language,
-    parse_toggle,
+    parse_setting,
     settings_keyboard,
 )
 from entrypoints.telegram.media import audio_source
@@ -103,25 +131,24 @@ class BotHandlers:
             await message.reply_text(text("rate_limited", lang, seconds=max(1, round(wait))))
             return
         style = attrs.evolve(await self._app.preferences.of(user.id), ui_language=lang)
-        status = await message.reply_text(progress_text(Progress(Stage.RECEIVED), lang))
-        outcome = await self._app.bus.handle(
-            AcceptVoiceNote(
-                request_id=f"tg:{message.chat.id}:{message.message_id}",
-                user_id=user.id,
-                chat_id=message.chat.id,
-                source=source,
-                style=style,
-                reply_to_message_id=message.message_id,
-                status_message_id=status.message_id,
+        status = await _status_reply(message, progress_text(Progress(Stage.RECEIVED), lang))
+        try:
+            outcome = await self._app.bus.handle(
+                AcceptVoiceNote(
+                    request_id=f"tg:{message.chat.id}:{message.message_id}",
+                    user_id=user.id,
+                    chat_id=message.chat.id,
+                    source=source,
+                    style=style,
+                    reply_to_message_id=message.message_id,
+                    status_message_id=status.message_id if status is not None else None,
+                )
             )
-        )
-        if outcome.acceptance is Acceptance.REJECTED and outcome.notice is not None:
-            await _edit(status, describe(outcome.notice, lang))
-        elif outcome.acceptance is Acceptance.QUEUED:
-            queued = Progress(Stage.QUEUED, queue_position=outcome.queue_position)
-            await _edit(status, progress_text(queued, lang))
-        elif outcome.acceptance is Acceptance.DUPLICATE:
-            await _delete(status)
+        except Exception:
+            if status is not None:
+                await _delete(status)  # the retried update sends its own
+            raise
+        await _present(outcome, message, status, lang)
 
     async def on_start(self, update: Update, context: Context) -> None:
         await self._reply(update, "start")
@@ -182,23 +209,27 @@ class BotHandlers:
         if query is None or user is None:
             return
         lang = user.language_code
-        setting = parse_toggle(query.data)
+        tap = parse_setting(query.data)
         understood, language = parse_language(query.data)
-        if setting is not None:
-            style = await self._app.bus.handle(ToggleSetting(user.id, setting))
+        if tap is not None and tap.enabled is not None:
+            style = await self._app.bus.handle(SetSetting(user.id, tap.setting, tap.enabled))
+        elif tap is not None:
+            style = await self._app.bus.handle(ToggleSetting(user.id, tap.setting))
         elif understood:
             style = await self._app.bus.handle(SetRecognitionLanguage(user.id, language))
         elif query.data == "lang:menu":
-            await query.answer()
-            await query.edit_message_reply_markup(language_keyboard(lang))
+            await _answer(query.answer())
+            await _redraw(query.edit_message_reply_markup(language_keyboard(lang)))
             return
         else:
-            await query.answer()
+            await _answer(query.answer())
             return
-        await query.answer(text("saved", lang))
+        await _answer(query.answer(text("saved", lang)))
         if isinstance(query.message, Message):
-            await query.edit_message_text(
-                text("settings", lang), reply_markup=settings_keyboard(style, lang)
+            await _redraw(
+                query.edit_message_text(
+                    text("settings", lang), reply_markup=settings_keyboard(style, lang)
+                )
             )
 
     async def on_error(self, update: object, context: Context) -> None:
@@ -206,9 +237,17 @@ class BotHandlers:
 
     async def _toggle(self, update: Update, setting: Setting) -> None:
         message, user = update.effective_message, update.effective_user
-        if message is not None and user is not None:
-            style = await self._app.bus.handle(ToggleSetting(user.id, setting))
+        if message is None or user is None:
+            return
+        before = await self._app.preferences.of(user.id)
+        was = is_enabled(before, setting)
+        style: UserStyle = await self._app.bus.handle(SetSetting(user.id, setting, not was))
+        try:
             await message.reply_text(describe_setting(setting.value, style, user.language_code))
+        except Exception:
+            # Unanswered: put the setting back, so the retried command flips it once.
+            await self._app.bus.handle(SetSetting(user.id, setting, was))
+            raise
 
     async def _reply(self, update: Update, key: str, **values: object) -> None:
         message, user = update.effective_message, update.effective_user
@@ -217,11 +256,41 @@ class BotHandlers:
             await message.reply_text(text(key, language, **values))
 
 
-async def _edit(message: Message, new_text: str) -> None:
+async def _status_reply(message: Message, status_text: str) -> Message | None:
+    """The note's status message, or ``None`` when Telegram would not take it: the note
+    is accepted all the same and answered with new messages."""
+    try:
+        return await message.reply_text(status_text)
+    except TelegramError as error:
+        log.warning("no status message for note %s: %s", message.message_id, error)
+        return None
+
+
+async def _present(
+    outcome: AcceptOutcome, message: Message, status: Message | None, lang: str | None
+) -> None:
+    """What the accept means to the user; raises only when a refusal reached nobody."""
+    if outcome.acceptance is Acceptance.REJECTED and outcome.notice is not None:
+        refusal = describe(outcome.notice, lang)
+        if status is not None and await _edit(status, refusal):
+            return
+        await message.reply_text(refusal)  # raises: the update is retried
+        if status is not None:
+            await _delete(status)
+    elif outcome.acceptance is Acceptance.QUEUED and status is not None:
+        queued = Progress(Stage.QUEUED, queue_position=outcome.queue_position)
+        await _edit(status, progress_text(queued, lang))
+    elif outcome.acceptance is Acceptance.DUPLICATE and status is not None:
+        await _delete(status)
+
+
+async def _edit(message: Message, new_text: str) -> bool:
     try:
         await message.edit_text(new_text)
     except TelegramError as error:
         log.info("status message not edited: %s", error)
+        return False
+    return True
 
 
 async def _delete(message: Message) -> None:
@@ -229,3 +298,21 @@ async def _delete(message: Message) -> None:
         await message.delete()
     except TelegramError as error:
         log.info("status message not deleted: %s", error)
+
+
+async def _answer(answering: Coroutine[Any, Any, bool]) -> None:
+    """Answer a callback query. On a retried update the query may be answered already (or
+    too old): Telegram's 400 then means there is nothing left to do."""
+    try:
+        await answering
+    except BadRequest as error:
+        log.info("callback query not answered: %s", error)
+
+
+async def _redraw(editing: Coroutine[Any, Any, object]) -> None:
+    """Redraw a keyboard; raises unless it is drawn (a retry finding it drawn is fine)."""
+    try:
+        await editing
+    except BadRequest as error:
+        if "not modified" not in error.message.lower():
+            raise

@@ -2,13 +2,25 @@
 
 The ``successful_payment`` handler is registered before every other message handler: in
 the reference bot a generic branch caught it first and payments were never credited.
+
+A paid charge must end credited and confirmed. Crediting is once per charge id, so when
+crediting or the confirmation fails the handler raises and the inbox retries the update:
+the retry credits nothing more and sends the confirmation, because this process remembers
+the charges whose confirmation is still owed (a duplicate delivery of a payment that was
+confirmed gets no second confirmation). The invoice is a button's whole effect, so the
+callback's answer after it is cosmetic; a refusal's alert and the pre-checkout answer
+raise when they fail, except that a retry finding the query answered already (Telegram's
+400) has nothing left to do.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application as PtbApplication,
 )
@@ -34,6 +46,7 @@ BUY_PREFIX = "buy:"
 class PaymentHandlers:
     def __init__(self, app: UseCases) -> None:
         self._app = app
+        self._unconfirmed: set[str] = set()  # charge ids whose confirmation is owed
 
     def register(self, ptb: PtbApplication) -> None:  # type: ignore[type-arg]
         """Register before the general handlers: in a group the first match wins."""
@@ -71,9 +84,12 @@ class PaymentHandlers:
             BuyMinutes(user.id, query.message.chat.id, package_id, user.language_code)
         )
         if outcome is Purchase.INVOICE_SENT:
-            await query.answer()
+            try:
+                await query.answer()
+            except TelegramError as error:
+                log.info("invoice sent; its button's query not answered: %s", error)
         else:
-            await query.answer(text(outcome.value, user.language_code), show_alert=True)
+            await _answered(query.answer(text(outcome.value, user.language_code), show_alert=True))
 
     async def on_checkout(self, update: Update, context: Context) -> None:
         query = update.pre_checkout_query
@@ -85,27 +101,48 @@ class PaymentHandlers:
             )
         )
         if refusal is None:
-            await query.answer(ok=True)
+            await _answered(query.answer(ok=True))
         else:
             log.warning("checkout refused (%s): %r", refusal, query.invoice_payload)
             lang = query.from_user.language_code
-            await query.answer(ok=False, error_message=text(refusal.value, lang))
+            await _answered(query.answer(ok=False, error_message=text(refusal.value, lang)))
 
     async def on_paid(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or message.successful_payment is None:
             return
         payment = message.successful_payment
-        outcome = await self._app.bus.handle(
-            CompletePayment(
-                buyer_id=user.id,
-                charge_id=payment.telegram_payment_charge_id,
-                payload=payment.invoice_payload,
-                currency=payment.currency,
-                total_amount=payment.total_amount,
+        charge_id = payment.telegram_payment_charge_id
+        try:
+            outcome = await self._app.bus.handle(
+                CompletePayment(
+                    buyer_id=user.id,
+                    charge_id=charge_id,
+                    payload=payment.invoice_payload,
+                    currency=payment.currency,
+                    total_amount=payment.total_amount,
+                )
             )
+        except Exception:
+            self._unconfirmed.add(charge_id)  # credited or not, the retry confirms
+            raise
+        if outcome.charge_minutes == 0 or (
+            not outcome.credited and charge_id not in self._unconfirmed
+        ):
+            self._unconfirmed.discard(charge_id)
+            return  # nothing credited to confirm, or a duplicate of a confirmed payment
+        self._unconfirmed.add(charge_id)
+        paid = text(
+            "paid", user.language_code, minutes=outcome.charge_minutes, balance=outcome.balance
         )
-        if outcome.credited:
-            await message.reply_text(
-                text("paid", user.language_code, minutes=outcome.minutes, balance=outcome.balance)
-            )
+        await message.reply_text(paid)  # raises: the retry sends it again
+        self._unconfirmed.discard(charge_id)
+
+
+async def _answered(answering: Coroutine[Any, Any, bool]) -> None:
+    """Answer a query; a 400 (answered by an earlier try of this update, or too old) is
+    logged, anything else raises so the update is retried."""
+    try:
+        await answering
+    except BadRequest as error:
+        log.warning("query not answered: %s", error)

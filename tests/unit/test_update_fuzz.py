@@ -20,7 +20,7 @@ from telegram import Bot, Update
 from application.commands import Setting
 from domain.catalogue import parse_payload
 from domain.jobs import AudioSource, MediaKind
-from entrypoints.telegram.keyboards import parse_language, parse_toggle
+from entrypoints.telegram.keyboards import parse_language, parse_setting, setting_data
 from entrypoints.telegram.media import audio_source
 from entrypoints.telegram.texts import LANGUAGES
 
@@ -270,7 +270,21 @@ callback_data = st.one_of(
     st.text(max_size=64).map(lambda t: "set:" + t),
     st.text(max_size=64).map(lambda t: "lang:" + t),
     st.sampled_from(
-        ["set:", "lang:", "set:code", "set:CODE", "set:code ", "lang:auto", "lang:menu", ":"]
+        [
+            "set:",
+            "lang:",
+            "set:code",
+            "set:CODE",
+            "set:code ",
+            "set:code:",
+            "set:code:on",
+            "set:output:file",
+            "set:output:on",
+            "set:yo:off:x",
+            "lang:auto",
+            "lang:menu",
+            ":",
+        ]
     ),
     st.binary(max_size=64).map(lambda b: b.decode("utf-8", "replace")),
 )
@@ -281,11 +295,14 @@ callback_data = st.one_of(
 @example("set:yo\x00")
 @example("lang:zz")
 def test_callback_data_parsers_never_raise(data: str | None) -> None:
-    setting = parse_toggle(data)
+    tap = parse_setting(data)
     understood, language = parse_language(data)
-    assert setting is None or isinstance(setting, Setting)
-    if setting is not None:
-        assert data == "set:" + setting.value
+    if tap is not None:
+        assert isinstance(tap.setting, Setting)
+        if tap.enabled is None:
+            assert data == "set:" + tap.setting.value, "an old keyboard's flip button"
+        else:
+            assert data == setting_data(tap.setting, tap.enabled)
     assert isinstance(understood, bool)
     if not understood:
         assert language is None
