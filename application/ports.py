@@ -106,7 +106,11 @@ class Messenger(Protocol):
         ...
 
     async def deliver(self, job: VoiceJob, text: str) -> None:
-        """Send the finished transcript, shaped by ``job.style``. Raises DeliveryFailed."""
+        """Send the finished transcript, shaped by ``job.style``. Raises DeliveryFailed.
+
+        An answer in several messages counts them in ``job.parts_sent`` as they go out and
+        skips those already sent, so the caller saves the job after a failure and a retry
+        sends only the rest."""
         ...
 
     async def notify(self, job: VoiceJob, notice: Notice) -> None:

@@ -108,6 +108,9 @@ class VoiceJob:
     # When the recognizer was first found unavailable for this job (``None``: never); the
     # job waits such an outage out (``domain.recovery.outage_delay``) before failing.
     outage_since: float | None = None
+    # How many messages of the answer are out (the preview counts as one, the .txt as the
+    # next): a retried delivery sends only the rest, so no part reaches the user twice.
+    parts_sent: int = 0
     version: int = 0
     events: list[Event] = attrs.field(factory=list, eq=False, repr=False)
 

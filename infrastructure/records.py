@@ -44,6 +44,7 @@ JOB_COLUMNS = (
     "transcript",
     "error",
     "outage_since",
+    "parts_sent",
     "version",
 )
 # The job's fields that may hold no value: ``None`` when encoded, and possibly absent when
@@ -80,6 +81,7 @@ def job_columns(job: VoiceJob) -> dict[str, Any]:
         "transcript": job.transcript,
         "error": job.error,
         "outage_since": _optional_float(job.outage_since),
+        "parts_sent": job.parts_sent,
         "version": job.version,
     }
 
@@ -107,6 +109,7 @@ def job_from_columns(columns: Mapping[str, Any]) -> VoiceJob:
             transcript=columns.get("transcript"),
             error=columns.get("error"),
             outage_since=columns.get("outage_since"),
+            parts_sent=columns.get("parts_sent", 0),
             version=columns["version"],
         )
     except (KeyError, TypeError, ValueError) as error:  # JSONDecodeError is a ValueError

@@ -144,6 +144,10 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # When a job first met its recognizer unavailable: it waits the outage out.
         "ALTER TABLE jobs ADD COLUMN outage_since REAL",
     ),
+    (
+        # How many messages of a job's answer are out: a retry sends only the rest.
+        "ALTER TABLE jobs ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)

@@ -8,6 +8,12 @@ yet sent and waits for one on the wire, so a late edit can never overwrite it.
 Measured in benchmark 2, awaiting progress cost each job ~25 ms and, once, a whole second.
 The transcript itself is retried on 429 and network trouble and reported as
 ``DeliveryFailed`` otherwise.
+
+An answer in several messages (the parts of a long text, or a preview then the .txt) is
+counted on the job as each part goes out (``VoiceJob.parts_sent``); a delivery retried
+after a part failed skips the parts already sent, so none reaches the user twice. A job
+without a status message (Telegram would not take it at acceptance) is answered with new
+messages only.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from telegram import Bot, InputFile, ReplyParameters
 from telegram.constants import ChatAction, ParseMode
@@ -96,13 +103,24 @@ class TelegramMessenger:
 
     async def deliver(self, job: VoiceJob, text: str) -> None:
         await self._progress_over(job)
+        parts: list[Callable[[], Awaitable[None]]]
         if job.style.output is OutputMode.FILE or len(text) > self._file_threshold:
-            await self._send_preview(job, text)
-            await self._send_document(job, text)
+            parts = [
+                lambda: self._send_preview(job, text),
+                lambda: self._send_document(job, text),
+            ]
         else:
-            for index, message in enumerate(render_messages(text, job.style.use_code_tags)):
-                await self._send(job, message, reply=index == 0)
+            messages = render_messages(text, job.style.use_code_tags)
+            parts = [self._part(job, message, index) for index, message in enumerate(messages)]
+        for index, send_part in enumerate(parts):
+            if index < job.parts_sent:
+                continue  # out in an earlier try of this delivery
+            await send_part()
+            job.parts_sent = index + 1
         await self._drop_status(job)
+
+    def _part(self, job: VoiceJob, html: str, index: int) -> Callable[[], Awaitable[None]]:
+        return lambda: self._send(job, html, reply=index == 0)
 
     async def notify(self, job: VoiceJob, notice: Notice) -> None:
         await self._progress_over(job)

@@ -42,6 +42,7 @@ class _Failure:
     error: ApiError
     remaining: int
     chat_id: int | str | None
+    passing: int = 0  # matching calls let through before the failures begin
 
 
 class TelegramFake(BotApi):
@@ -158,6 +159,9 @@ class TelegramFake(BotApi):
                     params.get("chat_id")
                 )
                 if failure.method == method.lower() and chat_matches and failure.remaining > 0:
+                    if failure.passing > 0:
+                        failure.passing -= 1
+                        continue
                     failure.remaining -= 1
                     raise failure.error
 
@@ -180,15 +184,17 @@ class TelegramFake(BotApi):
         times: int = 1,
         *,
         chat_id: int | str | None = None,
+        after: int = 0,
     ) -> None:
         """Answer the next ``times`` calls of ``method`` (any case; ``"download"`` for file
         downloads), optionally only those for ``chat_id``, with an error. Descriptions
         default to Telegram's: 429 -> "Too Many Requests: retry after N" with
         ``parameters.retry_after`` (default 1), 403 -> "Forbidden: bot was blocked by the
-        user", 400 -> "Bad Request"."""
+        user", 400 -> "Bad Request". ``after`` lets that many matching calls through
+        first (e.g. to fail a long answer's second part)."""
         error = ApiError(error_code, description, retry_after)
         with self._cond:
-            self._failures.append(_Failure(method.lower(), error, times, chat_id))
+            self._failures.append(_Failure(method.lower(), error, times, chat_id, after))
 
     def set_latency(self, method: str, seconds: float) -> None:
         """Wait ``seconds`` before answering each call of ``method`` (or ``"download"``)."""
