@@ -13,6 +13,7 @@ from pathlib import Path
 from application.ports import TextFormatter
 from domain.policies import AudioEncoding
 from entrypoints.composition.closing import Closing
+from entrypoints.composition.settings import Settings
 from infrastructure.dashscope import DashScopeRecognizer, QwenFormatter
 from infrastructure.gemini import GeminiFormatter
 from infrastructure.mns import MnsJobQueue
@@ -20,6 +21,7 @@ from infrastructure.sqlite import SqliteDatabase
 from infrastructure.tablestore import TablestoreConnection
 from infrastructure.telegram.aiohttp_request import AiohttpRequest
 from infrastructure.telegram.files import LOCAL_API_LIMIT, PUBLIC_API_LIMIT
+from infrastructure.telegram.rate_limiter import TelegramLimits, TelegramRateLimiter
 from infrastructure.telegram.tolerant_bot import TolerantBot
 
 
@@ -81,8 +83,11 @@ def chain(primary: TextFormatter, fallbacks: Sequence[TextFormatter]) -> tuple[T
     return (primary, *fallbacks)
 
 
-def open_telegram_bot(token: str, api_base_url: str, closing: Closing) -> TolerantBot:
-    """One Bot (one HTTP connection pool) per process, for the bot and the workers."""
+def open_telegram_bot(
+    token: str, api_base_url: str, closing: Closing, limits: TelegramLimits | None = None
+) -> TolerantBot:
+    """One Bot (one HTTP connection pool) per process, for the bot and the workers; every
+    call it makes is throttled and retried by one ``TelegramRateLimiter``."""
     api = api_base_url.rstrip("/")
     # httpx logs every request URL at INFO and PTB logs URLs at DEBUG: both carry the
     # token. Keep them quiet; our own loggers never print it.
@@ -95,9 +100,20 @@ def open_telegram_bot(token: str, api_base_url: str, closing: Closing) -> Tolera
         base_file_url=f"{api}/file/bot",
         request=AiohttpRequest(pool_size=16, read_timeout=30, write_timeout=60),
         get_updates_request=AiohttpRequest(pool_size=1, read_timeout=30),
+        rate_limiter=TelegramRateLimiter(limits or TelegramLimits()),
     )
     closing.register("telegram bot", bot.shutdown)
     return bot
+
+
+def telegram_limits(settings: Settings) -> TelegramLimits:
+    """Telegram's limits and the retry budget, as configured."""
+    return TelegramLimits(
+        messages_per_second=settings.telegram_messages_per_second,
+        group_messages_per_minute=settings.telegram_group_messages_per_minute,
+        max_retry_seconds=settings.telegram_max_retry_seconds,
+        network_retries=settings.telegram_network_retries,
+    )
 
 
 def telegram_download_limit(api_base_url: str) -> int:

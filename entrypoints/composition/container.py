@@ -157,7 +157,11 @@ class Container(containers.DeclarativeContainer):
         gemini=providers.List(gemini),
     )
     telegram_bot = providers.Singleton(
-        builders.open_telegram_bot, config.telegram_bot_token, config.telegram_api_base_url, closing
+        builders.open_telegram_bot,
+        config.telegram_bot_token,
+        config.telegram_api_base_url,
+        closing,
+        limits=providers.Callable(builders.telegram_limits, settings),
     )
     files = providers.Selector(
         config.channel,

@@ -138,6 +138,13 @@ class Settings:
     low_balance_minutes: int = _number("LOW_BALANCE_MINUTES", 5, 0)
     job_lease_seconds: float = _number("JOB_LEASE_SECONDS", 600.0, 10)
     worker_grace_seconds: float = _number("WORKER_GRACE_SECONDS", 30.0, 0)
+    # Bot API throttling and retries (infrastructure/telegram/rate_limiter.py); 0 = no bucket.
+    telegram_messages_per_second: float = _number("TELEGRAM_MESSAGES_PER_SECOND", 30.0, 0)
+    telegram_group_messages_per_minute: float = _number(
+        "TELEGRAM_GROUP_MESSAGES_PER_MINUTE", 20.0, 0
+    )
+    telegram_max_retry_seconds: float = _number("TELEGRAM_MAX_RETRY_SECONDS", 30.0, 0)
+    telegram_network_retries: int = _number("TELEGRAM_NETWORK_RETRIES", 2, 0)
 
     @property
     def data_dir(self) -> Path:

@@ -2,6 +2,11 @@
 
 429 waits for Telegram's ``retry_after``; network trouble and timeouts are retried with
 backoff; a user who blocked the bot (403) or a bad request (400) fails at once.
+
+The bot's rate limiter (``rate_limiter.py``) already retries every Bot API call; an error
+it gave up on carries the note ``RETRIES_SPENT`` and is not retried again here (it is
+still a transient port error, so a queued job is redelivered later). Here the retries
+are for what the limiter never sees: file downloads, and bots built without it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from application.errors import PortError
 from infrastructure.retrying import RetryPolicy, with_retries
 
 T = TypeVar("T")
+# The note the rate limiter adds to an error it stopped retrying.
+RETRIES_SPENT = "voicescribe: retried by the Telegram rate limiter until its budget ran out"
 TELEGRAM_RETRY = RetryPolicy(
     attempts=4, base_delay_seconds=0.5, max_delay_seconds=30, budget_seconds=90
 )
@@ -57,9 +64,28 @@ async def call_telegram(
             async with asyncio.timeout(timeout_seconds):
                 return await call()
         except TelegramError as error:
-            raise as_port_error(error, make, what) from error
+            mapped = as_port_error(error, make, what)
+            if retries_spent(error):
+                raise _AlreadyRetried(mapped) from error
+            raise mapped from error
         except TimeoutError:
             message = f"{what}: Telegram did not answer in {timeout_seconds:g}s"
             raise make(message, transient=True) from None
 
-    return await with_retries(once, retry, what=what)
+    try:
+        return await with_retries(once, retry, what=what)
+    except _AlreadyRetried as spent:
+        raise spent.error from spent.__cause__
+
+
+def retries_spent(error: BaseException) -> bool:
+    """Whether the rate limiter already retried ``error`` as long as it may."""
+    return any(note.startswith(RETRIES_SPENT) for note in getattr(error, "__notes__", ()))
+
+
+class _AlreadyRetried(Exception):
+    """Carries a port error past ``with_retries`` (which only retries ``PortError``)."""
+
+    def __init__(self, error: PortError) -> None:
+        super().__init__(str(error))
+        self.error = error

@@ -1,4 +1,7 @@
-"""A PTB ``Bot`` that survives an update it cannot parse.
+"""A PTB ``ExtBot`` that survives an update it cannot parse.
+
+An ``ExtBot`` (not a plain ``Bot``) because only it takes a ``rate_limiter``: every Bot
+API call it makes goes through ``rate_limiter.py``.
 
 PTB's polling does not move past an update ``Update.de_json`` rejects: the same update
 comes back forever and nothing else is answered. Here such an update is logged and
@@ -10,12 +13,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import Bot, Update
+from telegram import Update
+from telegram.ext import ExtBot
 
 log = logging.getLogger(__name__)
 
 
-class TolerantBot(Bot):
+class TolerantBot(ExtBot[None]):
     async def _post(self, endpoint: str, *args: Any, **kwargs: Any) -> Any:
         result = await super()._post(endpoint, *args, **kwargs)
         if endpoint == "getUpdates" and isinstance(result, list):

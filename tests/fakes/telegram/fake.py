@@ -32,6 +32,7 @@ from tests.fakes.telegram._updates import chat_json, command_entities, message_j
 from tests.fakes.telegram._wire import ApiError, ClientGone, Reply, handler_for, json_reply
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForVoiceScribeTests-0123456789"
+DROPPED_CONNECTION = 0  # fail_next's error code for "close the socket, answer nothing"
 T = TypeVar("T")
 JSON = dict[str, Any]
 
@@ -126,6 +127,8 @@ class TelegramFake(BotApi):
             result = handler(Request(params, files, client_gone))
         except ApiError as error:
             self._finish(call, error.error_code, error.description)
+            if error.error_code == DROPPED_CONNECTION:
+                return None
             return json_reply(error.error_code, error.envelope())
         if result is DROP:
             self._finish(call, 499, "client closed the connection")
@@ -139,6 +142,8 @@ class TelegramFake(BotApi):
         try:
             self._before("download", {})
         except ApiError as error:
+            if error.error_code == DROPPED_CONNECTION:
+                return None
             return json_reply(error.error_code, error.envelope())
         registered = self.file_at(file_path)
         if registered is None:
@@ -190,8 +195,11 @@ class TelegramFake(BotApi):
         downloads), optionally only those for ``chat_id``, with an error. Descriptions
         default to Telegram's: 429 -> "Too Many Requests: retry after N" with
         ``parameters.retry_after`` (default 1), 403 -> "Forbidden: bot was blocked by the
-        user", 400 -> "Bad Request". ``after`` lets that many matching calls through
-        first (e.g. to fail a long answer's second part)."""
+        user", 400 -> "Bad Request", 500 -> "Internal Server Error". ``error_code``
+        ``DROPPED_CONNECTION`` (0) closes the connection without any answer (recorded with
+        error code 0), as a network failure between the bot and Telegram would. ``after``
+        lets that many matching calls through first (e.g. to fail a long answer's second
+        part)."""
         error = ApiError(error_code, description, retry_after)
         with self._cond:
             self._failures.append(_Failure(method.lower(), error, times, chat_id, after))
