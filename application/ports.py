@@ -204,11 +204,36 @@ class PreferencesRepository(Protocol):
         ...
 
 
-class ProcessedUpdates(Protocol):
-    """The webhook's durable inbox: each update is recorded (with its body) before it is
-    acknowledged, and marked finished once handled, so a crash in between loses nothing."""
+@attrs.frozen
+class WaitingUpdate:
+    """An update claimed and not yet settled: its body and how many handlings failed."""
 
-    async def claim(self, key: str, payload: str = "") -> bool:
+    key: str
+    payload: str
+    attempts: int = 0
+
+
+@attrs.frozen
+class FailedUpdate:
+    """An update given up on after its attempts ran out, kept for the owner to look at."""
+
+    key: str
+    payload: str
+    attempts: int
+    error: str
+    failed_at: float
+
+
+class ProcessedUpdates(Protocol):
+    """The inbox of Telegram updates: each update is recorded (with its body) before it is
+    acknowledged, and settled (finished, or failed for good) once handled, so a crash in
+    between loses nothing. A claim is a lease: ``holder`` handles the update until
+    ``lease_until`` (epoch seconds) and renews the lease while it holds it; once the lease
+    ran out, anyone may take the update over (a conditional write: one winner)."""
+
+    async def claim(
+        self, key: str, payload: str = "", *, holder: str = "", lease_until: float = 0.0
+    ) -> bool:
         """Record ``key`` atomically; ``False`` if it was recorded before (a redelivery)."""
         ...
 
@@ -217,8 +242,34 @@ class ProcessedUpdates(Protocol):
         ...
 
     async def unfinished(self, claimed_before: float, limit: int) -> Sequence[tuple[str, str]]:
-        """(key, payload) of updates claimed before ``claimed_before`` and never finished,
-        oldest first: what a restarted webhook must handle again."""
+        """(key, payload) of updates claimed before ``claimed_before`` and never settled,
+        oldest first."""
+        ...
+
+    async def expired(self, now: float, limit: int) -> Sequence[WaitingUpdate]:
+        """Unsettled updates whose lease ran out before ``now``, oldest claim first: what
+        an instance that died left (candidates for ``take_over``)."""
+        ...
+
+    async def take_over(self, key: str, holder: str, now: float, lease_until: float) -> bool:
+        """Become the update's holder until ``lease_until`` if it is unsettled and its lease
+        ran out before ``now``; ``False`` when someone else holds it or it is settled."""
+        ...
+
+    async def renew(self, keys: Sequence[str], holder: str, lease_until: float) -> None:
+        """Extend the leases of the updates in ``keys`` that ``holder`` still holds."""
+        ...
+
+    async def record_attempt(self, key: str, attempts: int) -> None:
+        """The update's handling failed ``attempts`` times so far (survives a take-over)."""
+        ...
+
+    async def fail(self, key: str, attempts: int, error: str, failed_at: float) -> None:
+        """Give up on the update: never replayed again; its body is kept for the owner."""
+        ...
+
+    async def failed(self, limit: int) -> Sequence[FailedUpdate]:
+        """Updates given up on, most recent first."""
         ...
 
 

@@ -3,8 +3,10 @@
 A request is checked (secret in constant time, size, JSON shape), its ``update_id``
 claimed together with its body in the durable inbox (so a redelivery is acknowledged and
 ignored, and a crash loses nothing), and answered 200; the bot handles it afterwards
-(``application.inbox`` through ``ptb_bridge``), giving the loop to acknowledgements first
-(``ack_first``).
+(``application.inbox`` through ``telegram.update_bridge``: a handler that fails leaves the
+update unfinished, retried), giving the loop to acknowledgements first (``ack_first``).
+When the store cannot take the update (disk full, locked past its deadline, Tablestore
+down), the answer is 503 and Telegram delivers the update again later.
 
 The webhook route is a plain ASGI callable rather than a Starlette request handler: it is
 the one hot path of the process, and building Request/Response objects for a body that
@@ -20,7 +22,6 @@ import gc
 import hmac
 import json
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -30,13 +31,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from application.errors import StorageError
-from application.inbox import REPLAY_AFTER_SECONDS, Inbox
+from application.inbox import Inbox
 from application.queue_consumer import run_workers
 from entrypoints.composition.container import Container
 from entrypoints.composition.warm_start import warm_recognizer
 from entrypoints.http.ack_first import AckFirstAdmission, IngressActivity
-from entrypoints.http.ptb_bridge import PtbBridge
 from entrypoints.telegram.bot import build_bot
+from entrypoints.telegram.update_bridge import PtbBridge
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,13 @@ def create_webhook_app(
     ptb = build_bot(container, polling=False)
     activity = IngressActivity()
     admission = AckFirstAdmission(activity)
-    inbox = Inbox(PtbBridge(ptb), container.processed_updates(), admission, concurrency=concurrency)
+    inbox = Inbox(
+        PtbBridge(ptb),
+        container.processed_updates(),
+        admission,
+        alerts=container.alerts(),
+        concurrency=concurrency,
+    )
     endpoint = WebhookEndpoint(secret, inbox, activity, max_body_bytes)
 
     async def health(_: Request) -> Response:
@@ -80,7 +87,7 @@ def create_webhook_app(
         async with ptb:
             await ptb.start()
             await warm_recognizer(container)  # before the port opens: no note waits for it
-            await inbox.replay(time.time() - REPLAY_AFTER_SECONDS)
+            await inbox.replay()  # what a dead instance left, once its leases ran out
             gc.freeze()  # start-up's objects live as long as the process: keep them out
             # of the collector's full passes, which otherwise stall the loop ~150 ms
             replaying = asyncio.create_task(inbox.replay_forever())
@@ -91,6 +98,7 @@ def create_webhook_app(
                 stop.set()
                 replaying.cancel()
                 await inbox.drain()
+                await inbox.close()
                 await ptb.stop()
                 await pool
         await container.closing().close_all()

@@ -20,6 +20,7 @@ from entrypoints.composition.container import Channel, Container
 from entrypoints.telegram.admin import AdminHandlers
 from entrypoints.telegram.handlers import COMMAND_MENU, BotHandlers
 from entrypoints.telegram.payments import PaymentHandlers
+from entrypoints.telegram.update_bridge import record_handler_error
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,9 @@ def build_bot(container: Container, *, polling: bool) -> Bot:
     AdminHandlers(use_cases, settings.owner_id).register(ptb)
     rate_limit = RateLimit(settings.rate_limit_per_minute, RATE_WINDOW_SECONDS)
     BotHandlers(use_cases, rate_limit, time.time).register(ptb)
+    # Inline (block=True), in the task that processes the update: the bridge that called
+    # process_update learns that a handler failed, so the inbox retries the update.
+    ptb.add_error_handler(record_handler_error, block=True)
     return ptb
 
 

@@ -148,6 +148,18 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # How many messages of a job's answer are out: a retry sends only the rest.
         "ALTER TABLE jobs ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0",
     ),
+    (
+        # The inbox's claims are leases: who holds an update and until when (0: nobody,
+        # anyone may take it over), how many handlings failed, and why one was given up
+        # on (``finished`` = 1 with ``failed_at`` set; its body kept for the owner).
+        "ALTER TABLE processed_updates ADD COLUMN holder TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE processed_updates ADD COLUMN lease_expires_at REAL NOT NULL DEFAULT 0",
+        "ALTER TABLE processed_updates ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE processed_updates ADD COLUMN failed_at REAL",
+        "ALTER TABLE processed_updates ADD COLUMN error TEXT",
+        "CREATE INDEX IF NOT EXISTS updates_by_lease"
+        " ON processed_updates (finished, lease_expires_at)",
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)

@@ -19,7 +19,14 @@ from application.errors import (
     StorageError,
 )
 from application.notices import Notice
-from application.ports import PaymentRecord, ProbedAudio, QueueMessage, Recognition
+from application.ports import (
+    FailedUpdate,
+    PaymentRecord,
+    ProbedAudio,
+    QueueMessage,
+    Recognition,
+    WaitingUpdate,
+)
 from application.progress import Progress
 from domain.jobs import AudioSource, JobStatus, UserStyle, VoiceJob
 from domain.ledger import MinutesAccount
@@ -51,6 +58,7 @@ class FakeClock:
 class InMemoryJobRepository:
     def __init__(self) -> None:
         self.rows: dict[str, VoiceJob] = {}
+        self.conflicts = 0  # saves refused: the job changed since it was read
 
     async def add(self, job: VoiceJob) -> bool:
         if job.job_id in self.rows:
@@ -65,6 +73,7 @@ class InMemoryJobRepository:
     async def save(self, job: VoiceJob) -> None:
         stored = self.rows.get(job.job_id)
         if stored is None or stored.version != job.version:
+            self.conflicts += 1
             raise ConcurrentUpdate(job.job_id)
         job.version += 1
         self.rows[job.job_id] = _stored(job)
@@ -185,8 +194,11 @@ class FakeAudio:
 class FakeFileSource:
     def __init__(self) -> None:
         self.files: dict[str, FakeAudio] = {}
+        self.failures: list[Exception] = []  # raised by the next fetches, in order
 
     async def fetch(self, source: AudioSource) -> bytes:
+        if self.failures:
+            raise self.failures.pop(0)
         if source.file_id not in self.files:
             raise FileUnavailable(source.file_id)
         return source.file_id.encode()
@@ -296,28 +308,76 @@ class InMemoryPreferencesRepository:
         self.rows[user_id] = style
 
 
+@attrs.define
+class _UpdateRow:
+    payload: str
+    seen_at: float
+    holder: str
+    lease_until: float
+    finished: bool = False
+    attempts: int = 0
+    failure: FailedUpdate | None = None
+
+
 class InMemoryProcessedUpdates:
     def __init__(self, clock: FakeClock | None = None) -> None:
         self._clock = clock or FakeClock()
-        self.keys: dict[str, tuple[str, float, bool]] = {}
+        self.rows: dict[str, _UpdateRow] = {}
 
-    async def claim(self, key: str, payload: str = "") -> bool:
-        if key in self.keys:
+    async def claim(
+        self, key: str, payload: str = "", *, holder: str = "", lease_until: float = 0.0
+    ) -> bool:
+        if key in self.rows:
             return False
-        self.keys[key] = (payload, self._clock.now(), False)
+        self.rows[key] = _UpdateRow(payload, self._clock.now(), holder, lease_until)
         return True
 
     async def finish(self, key: str) -> None:
-        payload, at, _ = self.keys[key]
-        self.keys[key] = (payload, at, True)
+        self.rows[key].finished = True
 
     async def unfinished(self, claimed_before: float, limit: int) -> Sequence[tuple[str, str]]:
         waiting = sorted(
-            (at, key, payload)
-            for key, (payload, at, done) in self.keys.items()
-            if not done and at < claimed_before
+            (row.seen_at, key, row.payload)
+            for key, row in self.rows.items()
+            if not row.finished and row.seen_at < claimed_before
         )
         return [(key, payload) for _, key, payload in waiting[:limit]]
+
+    async def expired(self, now: float, limit: int) -> Sequence[WaitingUpdate]:
+        waiting = sorted(
+            (row.seen_at, key)
+            for key, row in self.rows.items()
+            if not row.finished and row.lease_until < now
+        )
+        return [
+            WaitingUpdate(key, self.rows[key].payload, self.rows[key].attempts)
+            for _, key in waiting[:limit]
+        ]
+
+    async def take_over(self, key: str, holder: str, now: float, lease_until: float) -> bool:
+        row = self.rows.get(key)
+        if row is None or row.finished or row.lease_until >= now:
+            return False
+        row.holder, row.lease_until = holder, lease_until
+        return True
+
+    async def renew(self, keys: Sequence[str], holder: str, lease_until: float) -> None:
+        for key in keys:
+            row = self.rows.get(key)
+            if row is not None and row.holder == holder and not row.finished:
+                row.lease_until = lease_until
+
+    async def record_attempt(self, key: str, attempts: int) -> None:
+        self.rows[key].attempts = attempts
+
+    async def fail(self, key: str, attempts: int, error: str, failed_at: float) -> None:
+        row = self.rows[key]
+        row.finished, row.attempts = True, attempts
+        row.failure = FailedUpdate(key, row.payload, attempts, error, failed_at)
+
+    async def failed(self, limit: int) -> Sequence[FailedUpdate]:
+        given_up = [row.failure for row in self.rows.values() if row.failure is not None]
+        return sorted(given_up, key=lambda update: -update.failed_at)[:limit]
 
 
 class InMemoryPaymentRepository:
