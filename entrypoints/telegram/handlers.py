@@ -10,11 +10,13 @@ does before that point is safe to do again:
 - A note is accepted whatever Telegram says back. The "Received" status is sent first,
   so that a short note processed inline (inside the accept) still shows its progress
   edits, but its failure is tolerated: the job is then accepted without a status message
-  and its answer arrives as a new message. Should the accept itself raise, the status is
-  deleted (best effort) before the update is retried, so the retry's own status is the
-  only one left. A refusal is the note's whole answer: if the status cannot be edited
-  into it, it is sent as a new message, and if that fails too the handler raises (a
-  retried refusal is refused again, with a new message). The queued position and the
+  and its answer arrives as a new message. Should the accept itself raise, its status is
+  kept for the retried update (in this process), which goes on with the same message: the
+  job may be stored with its id already, and no second "Received" is left behind.
+- A refusal is the note's whole answer: if the status cannot be edited into it, it is
+  sent as a new message, and if that fails too the handler raises; the retry refuses
+  again, or, when the refused job is stored (no minutes) and the retry finds it a
+  duplicate, sends the refusal this process still owes. The queued position and the
   deletion of a duplicate's status are cosmetic: their failure is only logged.
 - A command's reply is its whole effect: a failed reply raises. ``/code``, ``/yo`` and
   ``/output`` flip a setting, so before raising they put it back, and the retry flips it
@@ -94,6 +96,10 @@ class BotHandlers:
         self._rate_limit = rate_limit
         self._now = clock_now
         self._windows: dict[int, Window] = {}
+        # Status messages of notes whose accept raised, by request id: the retried update
+        # uses the same one (the job may be stored with its id already).
+        self._unsettled_statuses: dict[str, Message] = {}
+        self._unsent_refusals: dict[str, str] = {}  # by request id, until one is sent
 
     def register(self, ptb: PtbApplication) -> None:  # type: ignore[type-arg]
         commands: dict[str, Handler] = {
@@ -131,11 +137,14 @@ class BotHandlers:
             await message.reply_text(text("rate_limited", lang, seconds=max(1, round(wait))))
             return
         style = attrs.evolve(await self._app.preferences.of(user.id), ui_language=lang)
-        status = await _status_reply(message, progress_text(Progress(Stage.RECEIVED), lang))
+        request_id = f"tg:{message.chat.id}:{message.message_id}"
+        status = self._unsettled_statuses.pop(request_id, None)
+        if status is None:
+            status = await _status_reply(message, progress_text(Progress(Stage.RECEIVED), lang))
         try:
             outcome = await self._app.bus.handle(
                 AcceptVoiceNote(
-                    request_id=f"tg:{message.chat.id}:{message.message_id}",
+                    request_id=request_id,
                     user_id=user.id,
                     chat_id=message.chat.id,
                     source=source,
@@ -146,9 +155,34 @@ class BotHandlers:
             )
         except Exception:
             if status is not None:
-                await _delete(status)  # the retried update sends its own
+                self._unsettled_statuses[request_id] = status  # the retry goes on with it
             raise
-        await _present(outcome, message, status, lang)
+        await self._present(request_id, outcome, message, status, lang)
+
+    async def _present(
+        self,
+        request_id: str,
+        outcome: AcceptOutcome,
+        message: Message,
+        status: Message | None,
+        lang: str | None,
+    ) -> None:
+        """What the accept means to the user; raises only when a refusal reached nobody."""
+        refusal = self._unsent_refusals.get(request_id)
+        if outcome.acceptance is Acceptance.REJECTED and outcome.notice is not None:
+            refusal = describe(outcome.notice, lang)
+        if refusal is not None:
+            if status is None or not await _edit(status, refusal):
+                self._unsent_refusals[request_id] = refusal
+                await message.reply_text(refusal)  # raises: the update is retried
+                if status is not None:
+                    await _delete(status)
+            self._unsent_refusals.pop(request_id, None)
+        elif outcome.acceptance is Acceptance.QUEUED and status is not None:
+            queued = Progress(Stage.QUEUED, queue_position=outcome.queue_position)
+            await _edit(status, progress_text(queued, lang))
+        elif outcome.acceptance is Acceptance.DUPLICATE and status is not None:
+            await _delete(status)
 
     async def on_start(self, update: Update, context: Context) -> None:
         await self._reply(update, "start")
@@ -264,24 +298,6 @@ async def _status_reply(message: Message, status_text: str) -> Message | None:
     except TelegramError as error:
         log.warning("no status message for note %s: %s", message.message_id, error)
         return None
-
-
-async def _present(
-    outcome: AcceptOutcome, message: Message, status: Message | None, lang: str | None
-) -> None:
-    """What the accept means to the user; raises only when a refusal reached nobody."""
-    if outcome.acceptance is Acceptance.REJECTED and outcome.notice is not None:
-        refusal = describe(outcome.notice, lang)
-        if status is not None and await _edit(status, refusal):
-            return
-        await message.reply_text(refusal)  # raises: the update is retried
-        if status is not None:
-            await _delete(status)
-    elif outcome.acceptance is Acceptance.QUEUED and status is not None:
-        queued = Progress(Stage.QUEUED, queue_position=outcome.queue_position)
-        await _edit(status, progress_text(queued, lang))
-    elif outcome.acceptance is Acceptance.DUPLICATE and status is not None:
-        await _delete(status)
 
 
 async def _edit(message: Message, new_text: str) -> bool:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import contextlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import attrs
+import httpx
 import pytest
 
 from entrypoints.cli.serve import serve
@@ -69,3 +72,83 @@ async def start_bot(
         assert await finish(task, 30, "serve after stop") == 0
     for container in containers:
         await finish(asyncio.ensure_future(container.closing().close_all()), 30, "close_all")
+
+
+@attrs.define
+class BotUnderTest:
+    """The bot in one way of running, polling or webhook, for tests that must hold in
+    both: ``deliver`` hands an update pushed to the fake to the bot (polling fetches it
+    by itself; the webhook gets it posted, as Telegram would), ``settled`` waits until
+    every update taken is handled."""
+
+    mode: str
+    fake: TelegramFake
+    container: Container
+    deliver: Callable[[dict[str, object]], Awaitable[None]]
+    settled: Callable[[float], Awaitable[bool]]
+
+
+WEBHOOK_TEST_SECRET = "fault-matrix-secret"
+
+
+@pytest.fixture(params=["polling", "webhook"])
+async def bot_in_each_mode(
+    request: pytest.FixtureRequest,
+    bot_settings: dict[str, str],
+    start_bot: Callable[..., RunningBot],
+    telegram_fake: TelegramFake,  # noqa: F811
+) -> AsyncIterator[Callable[..., Awaitable[BotUnderTest]]]:
+    """``await start(prepare)``: the bot in polling, then in webhook mode (parametrized)."""
+    from starlette.applications import Starlette
+
+    from entrypoints.http.app import SECRET_HEADER, WEBHOOK_PATH, create_webhook_app
+
+    apps: list[tuple[Starlette, contextlib.AbstractAsyncContextManager[object]]] = []
+    clients: list[httpx.AsyncClient] = []
+
+    async def start(prepare: Callable[[Container], None] | None = None) -> BotUnderTest:
+        if request.param == "polling":
+            running = start_bot(prepare)
+
+            async def nothing_to_post(update: dict[str, object]) -> None:
+                return None
+
+            async def polled(limit: float) -> bool:
+                await telegram_fake.wait_for_async(
+                    lambda: not telegram_fake.pending_updates(), timeout=limit
+                )
+                return True
+
+            container = running.container
+            return BotUnderTest("polling", telegram_fake, container, nothing_to_post, polled)
+        env = {**bot_settings, "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_TEST_SECRET}
+        container = build_container(load_settings(env), Channel.TELEGRAM)
+        if prepare is not None:
+            prepare(container)
+        app = create_webhook_app(container, WEBHOOK_TEST_SECRET)
+        lifespan = app.router.lifespan_context(app)
+        await lifespan.__aenter__()
+        apps.append((app, lifespan))
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://webhook", timeout=30
+        )
+        clients.append(client)
+
+        async def post(update: dict[str, object]) -> None:
+            response = await client.post(
+                WEBHOOK_PATH,
+                content=json.dumps(update).encode(),
+                headers={"content-type": "application/json", SECRET_HEADER: WEBHOOK_TEST_SECRET},
+            )
+            assert response.status_code == 200, response.text
+
+        async def drained(limit: float) -> bool:
+            return bool(await app.state.inbox.drain(limit))
+
+        return BotUnderTest("webhook", telegram_fake, container, post, drained)
+
+    yield start
+    for client in clients:
+        await client.aclose()
+    for _, lifespan in apps:
+        await finish(asyncio.ensure_future(lifespan.__aexit__(None, None, None)), 30, "lifespan")

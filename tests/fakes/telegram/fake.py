@@ -204,6 +204,12 @@ class TelegramFake(BotApi):
         with self._cond:
             self._failures.append(_Failure(method.lower(), error, times, chat_id, after))
 
+    def unspent_failures(self) -> list[tuple[str, int | str | None, int]]:
+        """(method, chat id, failures left) of each ``fail_next`` not yet used up: a test
+        checks its scripted fault really met a call."""
+        with self._cond:
+            return [(f.method, f.chat_id, f.remaining) for f in self._failures if f.remaining]
+
     def set_latency(self, method: str, seconds: float) -> None:
         """Wait ``seconds`` before answering each call of ``method`` (or ``"download"``)."""
         self.latency[method.lower()] = seconds
