@@ -89,7 +89,9 @@ class Tuning:
     packages: Sequence[Package] = DEFAULT_PACKAGES
     low_balance_minutes: int = 5
     retry_inline_through_queue: bool = True
-    job_lease_seconds: float = 600.0
+    job_lease_seconds: float = 60.0
+    lease_renewal_seconds: float | None = None  # None: a third of the lease
+    provider_outage_seconds: float = 1800.0
     conversion_concurrency: int | None = None  # None: one conversion per available core
     owner_alerts: RateLimit = attrs.Factory(lambda: RateLimit(5, 600.0))
 
@@ -108,6 +110,12 @@ class UseCases:
 
 async def log_event(event: Event) -> None:
     log.info("%s %s", type(event).__name__, attrs.asdict(event))
+
+
+def stale_after_seconds(tuning: Tuning) -> float:
+    """How long a job may sit untouched with no live claim before it is taken for stuck
+    (swept, or resumed by a replay): its lease plus one visibility timeout."""
+    return tuning.job_lease_seconds + tuning.queue_visibility_seconds
 
 
 def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
@@ -137,6 +145,8 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
         max_attempts=tuning.max_attempts,
         max_audio_seconds=tuning.policy.max_audio_seconds,
         lease_seconds=tuning.job_lease_seconds,
+        lease_renewal_seconds=tuning.lease_renewal_seconds,
+        provider_outage_seconds=tuning.provider_outage_seconds,
     )
     accept = AcceptVoiceHandler(
         jobs=ports.jobs,
@@ -151,6 +161,7 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
         policy=tuning.policy,
         low_balance_minutes=tuning.low_balance_minutes,
         retry_inline_through_queue=tuning.retry_inline_through_queue,
+        stale_after_seconds=stale_after_seconds(tuning),
     )
     preferences = Preferences(ports.preferences)
     billing = Billing(
@@ -194,7 +205,9 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
         },
         event_handlers={Event: [log_event], JobFailed: [alerting.on_job_failed]},
     )
-    consumer = QueueConsumer(ports.queue, bus, tuning.queue_visibility_seconds)
+    consumer = QueueConsumer(
+        ports.queue, bus, tuning.queue_visibility_seconds, stale_after_seconds(tuning)
+    )
     return UseCases(
         bus=bus,
         consumer=consumer,

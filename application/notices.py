@@ -24,6 +24,7 @@ class NoticeReason(StrEnum):
     SERVICE_BUSY = "service_busy"
     INTERNAL = "internal"
     LOW_BALANCE = "low_balance"
+    DELAYED = "delayed"  # the recognizer is down: the job waits, it has not failed
 
 
 @attrs.frozen

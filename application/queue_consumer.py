@@ -5,10 +5,15 @@ and kept hidden from other workers while its job runs, so a worker that dies lea
 job to be delivered again and a slow one is never processed twice.
 
 ``drain`` is the loop: ``voicescribe worker``, ``serve``, ``webhook --workers N`` run it
-until they are stopped, waiting out queue or storage outages; Function Compute's worker
-runs the same loop within an invocation's deadline, stopping when the queue is empty.
-``sweep_periodically`` / ``sweep_once`` are the one sweep that puts jobs whose claim ran
-out back on the queue.
+(through ``run_workers``, which also runs the sweep, so every process that runs jobs
+recovers the jobs a dead one left) until they are stopped, waiting out queue or storage
+outages; Function Compute's worker runs the same loop within an invocation's deadline,
+stopping when the queue is empty, and sweeps on its timer. ``sweep_periodically`` /
+``sweep_once`` are the one sweep that puts jobs whose claim ran out back on the queue.
+
+A job that must wait (another worker's live lease, a provider outage) is put back as a
+fresh message delayed by the wait, and the message in hand acknowledged: waiting is not
+an attempt, so it never makes the job look like a poison message.
 """
 
 from __future__ import annotations
@@ -37,10 +42,25 @@ SWEEP_EVERY_SECONDS = 60.0
 
 
 class QueueConsumer:
-    def __init__(self, queue: JobQueue, bus: MessageBus, visibility_seconds: float) -> None:
+    def __init__(
+        self,
+        queue: JobQueue,
+        bus: MessageBus,
+        visibility_seconds: float,
+        stale_after_seconds: float | None = None,
+    ) -> None:
+        """``stale_after_seconds``: how long a job may sit untouched with no live claim
+        before the sweep takes it back (default: two visibility timeouts)."""
         self._queue = queue
         self._bus = bus
         self._visibility_seconds = visibility_seconds
+        self.stale_after_seconds = (
+            2 * visibility_seconds if stale_after_seconds is None else stale_after_seconds
+        )
+
+    @property
+    def bus(self) -> MessageBus:
+        return self._bus
 
     async def consume_one(self, wait_seconds: float) -> JobReport | None:
         """Handle the next message, if one arrives within ``wait_seconds``."""
@@ -49,21 +69,33 @@ class QueueConsumer:
             return None
         lease = _Lease(self._queue, message, self._visibility_seconds)
         keeper = asyncio.create_task(lease.keep())
+        put_back: float | None = None
         try:
             report: JobReport | None = await self._bus.handle(
                 ProcessJob(message.job_id, message.delivery_count)
             )
         except RetryLater as reason:
-            log.info("job %s left for redelivery: %s", message.job_id, reason)
-            return None
+            if reason.delay_seconds is None:
+                log.info("job %s left for redelivery: %s", message.job_id, reason)
+                return None
+            log.info("job %s put back for %.0fs: %s", message.job_id, reason.delay_seconds, reason)
+            put_back, report = reason.delay_seconds, None
         except JobMissing:
             log.warning("queue named unknown job %s; dropping the message", message.job_id)
             report = None
         finally:
             lease.release()
             await keeper
+        if put_back is not None:
+            # The new message first: if acknowledging fails, the job has two messages (a
+            # duplicate is harmless), never none.
+            await self._queue.enqueue(message.job_id, put_back)
         await self._queue.acknowledge(lease.message)
         return report
+
+    async def put_back(self, job_id: str, delay_seconds: float) -> None:
+        """Queue the job again, to be taken no sooner than ``delay_seconds`` from now."""
+        await self._queue.enqueue(job_id, delay_seconds)
 
 
 @attrs.frozen
@@ -114,10 +146,27 @@ async def drain(consumer: QueueConsumer, workers: int, rules: DrainRules) -> int
     return handled
 
 
-async def run_workers(consumer: QueueConsumer, count: int, stop: asyncio.Event) -> None:
-    """``count`` workers draining the queue until ``stop``; none when ``count`` is 0."""
-    if count > 0:
+async def run_workers(
+    consumer: QueueConsumer,
+    count: int,
+    stop: asyncio.Event,
+    sweep_every_seconds: float = SWEEP_EVERY_SECONDS,
+) -> None:
+    """``count`` workers draining the queue until ``stop``, and beside them the sweep (now
+    and every ``sweep_every_seconds``); nothing when ``count`` is 0."""
+    if count <= 0:
+        return
+    sweeping = asyncio.create_task(
+        sweep_periodically(consumer.bus, stop, consumer.stale_after_seconds, sweep_every_seconds)
+    )
+    try:
         await drain(consumer, count, DrainRules(stop))
+    except BaseException:
+        sweeping.cancel()  # cancelled (or broken): no sweep outlives the workers
+        raise
+    finally:
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeping  # after a stop: the sweep in flight finishes, then it ends
 
 
 async def sweep_once(bus: MessageBus, stale_after_seconds: float) -> SweepOutcome | None:

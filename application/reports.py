@@ -42,4 +42,12 @@ class AcceptOutcome:
 
 
 class RetryLater(Exception):
-    """The job hit a transient failure; leave its queue message to be delivered again."""
+    """The job cannot go on now. With ``delay_seconds`` ``None`` (a transient failure, which
+    counts as an attempt) its queue message is left to be delivered again; with a delay
+    (another worker's live lease, a provider outage: waiting, not failing) the job is put
+    back on the queue as a fresh message taken no sooner than that, so the wait uses up
+    neither attempts nor deliveries."""
+
+    def __init__(self, reason: str, *, delay_seconds: float | None = None) -> None:
+        super().__init__(reason)
+        self.delay_seconds = delay_seconds

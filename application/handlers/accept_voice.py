@@ -3,6 +3,12 @@
 The job is stored before minutes are reserved under its id, so a crash in between leaves
 a visible job and never an orphan reservation. Audio up to the sync threshold is processed
 at once; longer audio goes to the durable queue for a worker.
+
+The same request met again (a replayed update) is a duplicate while its job is finished,
+held by a live lease, or waiting for its queue message; a job that is stuck
+(``domain.recovery.standing``: left behind by a process that died) is resumed instead:
+processed now if short, queued again if long. The minutes stay reserved under the job's
+id, so a resumed job is charged once.
 """
 
 from __future__ import annotations
@@ -37,9 +43,10 @@ from application.reports import Acceptance, AcceptOutcome, JobReport, RetryLater
 from domain.catalogue import low_balance_crossed
 from domain.errors import InsufficientMinutes
 from domain.events import VoiceAccepted
-from domain.jobs import VoiceJob
+from domain.jobs import JobStatus, VoiceJob
 from domain.ledger import MinutesAccount
 from domain.policies import ProcessingMode, TranscriptionPolicy, price_minutes, processing_mode
+from domain.recovery import JobStanding, standing
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +67,10 @@ class AcceptVoiceHandler:
         policy: TranscriptionPolicy,
         low_balance_minutes: int = 5,
         retry_inline_through_queue: bool = True,
+        stale_after_seconds: float = 180.0,
     ) -> None:
+        """``stale_after_seconds``: how long a queued job may sit untouched before a replay
+        of its request takes it for stuck (its message lost) and queues it again."""
         self._jobs = jobs
         self._queue = queue
         self._files = files
@@ -73,10 +83,12 @@ class AcceptVoiceHandler:
         self._policy = policy
         self._low_balance_minutes = low_balance_minutes
         self._retry_inline_through_queue = retry_inline_through_queue
+        self._stale_after_seconds = stale_after_seconds
 
     async def __call__(self, command: AcceptVoiceNote) -> AcceptOutcome:
-        if await self._jobs.get(command.request_id) is not None:
-            return AcceptOutcome(Acceptance.DUPLICATE, command.request_id)
+        known = await self._jobs.get(command.request_id)
+        if known is not None:
+            return await self._meet_again(known)
         cached = await self._jobs.find_transcript(command.source.file_unique_id, command.style)
         if cached is not None and cached.transcript:
             return await self._answer_from_cache(command, cached)
@@ -104,16 +116,36 @@ class AcceptVoiceHandler:
         await self._save(job)
         return await self._put_on_queue(job)
 
+    async def _meet_again(self, job: VoiceJob) -> AcceptOutcome:
+        """A request seen before: a duplicate, unless its job is stuck, then resumed."""
+        now = self._clock.now()
+        if standing(job, now, self._stale_after_seconds) is not JobStanding.STUCK:
+            return AcceptOutcome(Acceptance.DUPLICATE, job.job_id)
+        log.warning("resuming stuck job %s (%s)", job.job_id, job.status.value)
+        if job.reserved_minutes > 0:
+            refusal = await self._reserve(job, again=True)
+            if refusal is not None:
+                return refusal
+        if processing_mode(job.duration_seconds, self._policy.sync_threshold_seconds) is (
+            ProcessingMode.INLINE
+        ):
+            return await self._process_now(job)
+        if job.status is JobStatus.ACCEPTED:
+            job.queue(now)
+            await self._save(job)
+        return await self._put_on_queue(job)
+
     async def _process_now(self, job: VoiceJob) -> AcceptOutcome:
         try:
             report = await self._process(ProcessJob(job.job_id))
-        except RetryLater:
+        except RetryLater as later:
             if not self._retry_inline_through_queue:
                 report = await self._process.give_up(job.job_id)
                 return AcceptOutcome(Acceptance.PROCESSED, job.job_id, report.notice, report)
-            # A provider hiccup: the worker tries again from the queue, the user waits.
+            # A provider hiccup (or outage, or another worker on it): the worker tries again
+            # from the queue, after the wait asked for; the user waits.
             stored = await self._jobs.get(job.job_id)
-            return await self._put_on_queue(stored or job)
+            return await self._put_on_queue(stored or job, later.delay_seconds or 0.0)
         return AcceptOutcome(Acceptance.PROCESSED, job.job_id, report.notice, report)
 
     async def _answer_from_cache(self, command: AcceptVoiceNote, cached: VoiceJob) -> AcceptOutcome:
@@ -152,10 +184,14 @@ class AcceptVoiceHandler:
             status_message_id=command.status_message_id,
         )
 
-    async def _reserve(self, job: VoiceJob) -> AcceptOutcome | None:
+    async def _reserve(self, job: VoiceJob, *, again: bool = False) -> AcceptOutcome | None:
+        """Reserve the job's minutes under its id; ``again`` (a resumed job): only if they
+        are not reserved already (a process may have died before reserving them)."""
+
         def reserve(account: MinutesAccount) -> tuple[int, int]:
             before = account.balance
-            account.reserve(job.reservation_id, job.reserved_minutes)
+            if not (again and account.holds(job.reservation_id)):
+                account.reserve(job.reservation_id, job.reserved_minutes)
             return before, account.balance
 
         try:
@@ -177,9 +213,9 @@ class AcceptVoiceHandler:
                 log.info("low-balance notice for job %s not delivered", job.job_id)
         return None
 
-    async def _put_on_queue(self, job: VoiceJob) -> AcceptOutcome:
+    async def _put_on_queue(self, job: VoiceJob, delay_seconds: float = 0.0) -> AcceptOutcome:
         try:
-            await self._queue.enqueue(job.job_id)
+            await self._queue.enqueue(job.job_id, delay_seconds)
         except QueueError:
             log.exception("could not queue job %s", job.job_id)
             if job.reserved_minutes > 0:

@@ -5,11 +5,19 @@ and recognize, format, deliver, then commit the reserved minutes and mark it del
 Any failure releases exactly the reserved minutes and tells the user in plain words; a
 transient failure of a queued job is left for the queue to deliver again while attempts
 remain.
+
+The claim is a lease, renewed while the job runs (a version-checked save: a renewal that
+finds the job changed by someone else stops instead of overwriting them), so a short
+lease suffices and a dead worker's job is taken again soon. A job met under someone
+else's live lease is put back for the lease's remaining time, and a job whose recognizer
+is down (429, 5xx, timeouts) waits the outage out (``domain.recovery.outage_delay``),
+its owner told once; neither wait counts as an attempt.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import attrs
@@ -22,6 +30,7 @@ from application.errors import (
     DeliveryFailed,
     EmptyAudio,
     FileTooLarge,
+    RecognitionFailed,
     StorageError,
 )
 from application.failures import is_transient, notice_for
@@ -44,6 +53,7 @@ from domain.errors import InsufficientMinutes, LeaseHeld
 from domain.jobs import JobStatus, VoiceJob
 from domain.ledger import MinutesAccount
 from domain.policies import price_minutes
+from domain.recovery import outage_delay
 from domain.text import apply_yo_policy
 
 log = logging.getLogger(__name__)
@@ -79,8 +89,13 @@ class ProcessJobHandler:
         clock: Clock,
         max_attempts: int = 3,
         max_audio_seconds: float = 3 * 3600.0,
-        lease_seconds: float = 600.0,
+        lease_seconds: float = 60.0,
+        lease_renewal_seconds: float | None = None,
+        provider_outage_seconds: float = 1800.0,
     ) -> None:
+        """``lease_renewal_seconds``: how often a running job's lease is renewed (default a
+        third of the lease); ``provider_outage_seconds``: how long a job waits for an
+        unavailable recognizer before it fails."""
         self._jobs = jobs
         self._files = files
         self._converter = converter
@@ -93,6 +108,9 @@ class ProcessJobHandler:
         self._max_attempts = max_attempts
         self._max_audio_seconds = max_audio_seconds
         self._lease_seconds = lease_seconds
+        self._renew_every = lease_renewal_seconds or lease_seconds / 3
+        self._outage_seconds = provider_outage_seconds
+        self._saving: dict[str, asyncio.Lock] = {}  # running jobs: their saves in turn
 
     async def __call__(self, command: ProcessJob) -> JobReport:
         job = await self._jobs.get(command.job_id)
@@ -102,6 +120,14 @@ class ProcessJobHandler:
             # Settle what an earlier attempt may have left open (idempotent).
             await self._minutes_settle(job, commit=job.status is JobStatus.DELIVERED)
             return _report(job)
+        now = self._clock.now()
+        if job.holds_lease(now) and job.lease_expires_at is not None:
+            # Someone is on it: come back when the lease would run out. Not an attempt,
+            # and not a delivery of this message either (a fresh one is queued).
+            raise RetryLater(
+                f"job {job.job_id} is held by another worker",
+                delay_seconds=job.lease_expires_at - now,
+            )
         if job.attempts >= self._max_attempts or command.delivery_count > self._max_attempts + 2:
             # A poison message: tried enough (or delivered again and again without ever
             # being claimed). Settle it for good instead of letting it circle forever.
@@ -110,21 +136,43 @@ class ProcessJobHandler:
             job.start(self._clock.now(), self._lease_seconds)
             await self._save(job)
         except (LeaseHeld, ConcurrentUpdate):
-            raise RetryLater(f"job {job.job_id} is being processed by another worker") from None
+            raise RetryLater(
+                f"job {job.job_id} is being processed by another worker",
+                delay_seconds=self._lease_seconds,
+            ) from None
+        saving = self._saving[job.job_id] = asyncio.Lock()
+        stop_renewing = asyncio.Event()
+        renewing = asyncio.create_task(self._keep_lease(job, saving, stop_renewing))
+        try:
+            return await self._run_claimed(job, stop_renewing, renewing)
+        finally:
+            stop_renewing.set()
+            await asyncio.shield(renewing)
+            self._saving.pop(job.job_id, None)
+
+    async def _run_claimed(
+        self, job: VoiceJob, stop_renewing: asyncio.Event, renewing: asyncio.Task[None]
+    ) -> JobReport:
         try:
             return await self._transcribe(job)
         except asyncio.CancelledError:
             # Shutting down mid-job: give the claim back so the redelivered message is
             # taken at once instead of after the lease.
+            stop_renewing.set()
+            await asyncio.shield(renewing)
             job.release_lease()
             await asyncio.shield(self._save(job))
             raise
         except Exception as error:
+            stop_renewing.set()
+            await renewing
             if job.status is JobStatus.DELIVERED:
                 # The text is out: never send it again, never release what it costs. The
                 # redelivered message finds the job finished and settles its minutes.
                 log.warning("job %s delivered; settling later: %s", job.job_id, error)
                 raise RetryLater(f"settle job {job.job_id} later") from error
+            if isinstance(error, RecognitionFailed) and error.transient:
+                return await self._wait_for_provider(job, error)
             if is_transient(error) and job.attempts < self._max_attempts:
                 log.warning(
                     "job %s attempt %d: %s; retrying later", job.job_id, job.attempts, error
@@ -137,6 +185,48 @@ class ProcessJobHandler:
             else:
                 log.exception("job %s failed", job.job_id)
             return await self._fail(job, notice_for(error), f"{type(error).__name__}: {error}")
+
+    async def _wait_for_provider(self, job: VoiceJob, error: RecognitionFailed) -> JobReport:
+        """The recognizer is unavailable: wait (put back with a growing delay, the owner
+        told once) until the outage has lasted ``provider_outage_seconds``, then fail."""
+        now = self._clock.now()
+        delay = outage_delay(job.outage_since, now, self._outage_seconds)
+        if delay is None:
+            log.warning("job %s: the recognizer stayed unavailable; giving up", job.job_id)
+            return await self._fail(
+                job, Notice(NoticeReason.SERVICE_BUSY), f"provider unavailable: {error}"
+            )
+        first = job.wait_for_provider(now)
+        await self._save(job)
+        log.warning("job %s: recognizer unavailable (%s); next try in %.0fs", job.job_id,
+                    error, delay)  # fmt: skip
+        if first:
+            try:
+                await self._messenger.notify(job, Notice(NoticeReason.DELAYED))
+            except DeliveryFailed:
+                log.info("could not tell the owner of job %s it is delayed", job.job_id)
+        raise RetryLater(f"recognizer unavailable: {error}", delay_seconds=delay) from error
+
+    async def _keep_lease(self, job: VoiceJob, saving: asyncio.Lock, stop: asyncio.Event) -> None:
+        """Renew the job's lease every ``lease_renewal_seconds`` until ``stop``. Each renewal
+        is a version-checked save taken in turn with the job's other saves; one that finds
+        the job changed by someone else stops renewing and overwrites nothing."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._renew_every)
+            if stop.is_set():
+                return
+            async with saving:
+                if stop.is_set() or not job.renew_lease(self._clock.now(), self._lease_seconds):
+                    return
+                try:
+                    await self._jobs.save(job)
+                except ConcurrentUpdate:
+                    log.warning("job %s changed under its worker; lease not renewed", job.job_id)
+                    return
+                except StorageError:
+                    log.warning("renewing the lease of job %s failed; trying again later",
+                                job.job_id, exc_info=True)  # fmt: skip
 
     async def give_up(self, job_id: str, reason: str = "gave up after a retry") -> JobReport:
         """Fail an unfinished job for good (no retry will come), releasing its minutes and
@@ -262,7 +352,12 @@ class ProcessJobHandler:
         return 0
 
     async def _save(self, job: VoiceJob) -> None:
-        await self._jobs.save(job)
+        saving = self._saving.get(job.job_id)
+        if saving is None:
+            await self._jobs.save(job)
+        else:
+            async with saving:  # never at once with a renewal of the same job's lease
+                await self._jobs.save(job)
         self._outbox.collect(job)
 
     async def _progress(self, job: VoiceJob, progress: Progress) -> None:

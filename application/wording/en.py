@@ -41,6 +41,10 @@ TEXTS: dict[str, str] = {
     "notice.service_busy": "The service is busy right now. Please try again in a minute.",
     "notice.internal": "Something went wrong on our side. Your minutes were not charged.",
     "notice.low_balance": "Heads-up: {balance} minutes left. /buy_minutes to top up.",
+    "notice.delayed": (
+        "The speech recognition service is unavailable right now. Your recording is "
+        "safe: it will be transcribed as soon as the service is back."
+    ),
     "stage.received": "🎧 Received. Getting to work…",
     "stage.queued": "⏳ In the queue{position}…",
     "stage.converting": "🔄 Preparing the audio…",

@@ -2,8 +2,9 @@
 
 On a signal it stops taking messages, gives jobs in hand ``WORKER_GRACE_SECONDS`` to
 finish, then cancels the rest (their messages come back to another worker: nothing is
-acknowledged before it is settled) and exits 0. The sweep puts jobs whose claim ran out
-back on the queue.
+acknowledged before it is settled) and exits 0. The sweep, run by ``run_workers`` beside
+the consumers (as in every process that runs jobs), puts jobs whose claim ran out back on
+the queue.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 
-from application.queue_consumer import run_workers, sweep_periodically
+from application.queue_consumer import run_workers
 from entrypoints.cli.signals import stop_on_signals
 from entrypoints.composition.container import Container
 from entrypoints.composition.warm_start import warm_recognizer
@@ -31,9 +32,6 @@ async def run_worker(
     use_cases = container.use_cases()
     log.info("worker: %d job(s) at a time", concurrency)
     workers = asyncio.create_task(run_workers(use_cases.consumer, concurrency, stop))
-    sweeper = asyncio.create_task(
-        sweep_periodically(use_cases.bus, stop, settings.stale_after_seconds)
-    )
     await stop.wait()
     grace = settings.worker_grace_seconds
     log.info("worker: stopping; %.0fs for the jobs in hand", grace)
@@ -44,7 +42,4 @@ async def run_worker(
         workers.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await workers
-    sweeper.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await sweeper
     return 0

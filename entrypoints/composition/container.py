@@ -208,6 +208,7 @@ class Container(containers.DeclarativeContainer):
         low_balance_minutes=config.low_balance_minutes,
         retry_inline_through_queue=config.retry_inline_through_queue,
         job_lease_seconds=config.job_lease_seconds,
+        provider_outage_seconds=config.provider_outage_seconds,
     )
     ports = providers.Singleton(
         Ports,

@@ -136,7 +136,11 @@ class Settings:
     worker_concurrency: int = _number("WORKER_CONCURRENCY", 2, 1)
     webhook_concurrency: int = _number("WEBHOOK_CONCURRENCY", 32, 1)
     low_balance_minutes: int = _number("LOW_BALANCE_MINUTES", 5, 0)
-    job_lease_seconds: float = _number("JOB_LEASE_SECONDS", 600.0, 10)
+    # A running job's claim, renewed every third of it: a dead worker's job is retaken
+    # within about this long.
+    job_lease_seconds: float = _number("JOB_LEASE_SECONDS", 60.0, 10)
+    # How long a job waits out its recognizer being unavailable before it fails.
+    provider_outage_seconds: float = _number("PROVIDER_OUTAGE_SECONDS", 1800.0, 0)
     worker_grace_seconds: float = _number("WORKER_GRACE_SECONDS", 30.0, 0)
     # Bot API throttling and retries (infrastructure/telegram/rate_limiter.py); 0 = no bucket.
     telegram_messages_per_second: float = _number("TELEGRAM_MESSAGES_PER_SECOND", 30.0, 0)

@@ -3,8 +3,11 @@
 The delivered jobs run directly (EventBridge took them off the queue); on the timer the
 one sweep runs (``application.queue_consumer.sweep_once``); then the one queue-draining
 loop (``application.queue_consumer.drain``) takes what waits in the queue while time is
-left, stopping when the queue is empty. A job is started only while at least
-``reserve_seconds`` remain, so nothing is left running when the invocation returns.
+left, stopping when the queue is empty (the drain itself does not sweep: the timer's one
+sweep is this function's). A job is started only while at least ``reserve_seconds``
+remain, so nothing is left running when the invocation returns. A delivered job that must
+wait (another worker's live lease, a provider outage) is put back on the queue with the
+wait as its delay, and is settled as far as this delivery goes.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Sequence
 
 from application.bus import MessageBus
 from application.commands import ProcessJob
+from application.errors import QueueError
 from application.handlers.process_job import JobMissing
 from application.queue_consumer import DrainRules, QueueConsumer, drain, sweep_once
 from application.reports import RetryLater
@@ -35,7 +39,12 @@ async def run_worker(
 ) -> WorkerSummary:
     """The delivered jobs first; on the timer, the sweep; then whatever waits in the queue."""
     delivered = await _process_delivered(
-        bus, event.job_ids, deadline, concurrency=concurrency, reserve_seconds=reserve_seconds
+        bus,
+        consumer,
+        event.job_ids,
+        deadline,
+        concurrency=concurrency,
+        reserve_seconds=reserve_seconds,
     )
     swept = await sweep_once(bus, stale_after_seconds) if event.trigger is Trigger.TIMER else None
     rules = DrainRules(
@@ -47,6 +56,7 @@ async def run_worker(
 
 async def _process_delivered(
     bus: MessageBus,
+    consumer: QueueConsumer,
     job_ids: Sequence[str],
     deadline: Deadline,
     *,
@@ -62,6 +72,15 @@ async def _process_delivered(
             try:
                 await bus.handle(ProcessJob(job_id))
             except RetryLater as reason:
+                if reason.delay_seconds is not None:
+                    try:
+                        await consumer.put_back(job_id, reason.delay_seconds)
+                    except QueueError:
+                        log.warning("job %s not put back; left for EventBridge", job_id)
+                        return Outcome.RETRY
+                    log.info("job %s put back for %.0fs: %s", job_id, reason.delay_seconds,
+                             reason)  # fmt: skip
+                    return Outcome.SETTLED  # the queue brings it again: EventBridge need not
                 log.info("job %s left for EventBridge to deliver again: %s", job_id, reason)
                 return Outcome.RETRY
             except JobMissing:

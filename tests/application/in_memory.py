@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import itertools
 from collections.abc import Sequence
@@ -148,6 +149,10 @@ class InMemoryJobQueue:
                 message["count"] = int(message["count"]) + 1  # type: ignore[call-overload]
                 message["receipt"] = f"r{next(self._receipts)}"
                 return _as_message(message)
+        if wait_seconds > 0:
+            # A real queue's receive waits for a message: never return at once to a loop
+            # that asks again, or it starves every other task.
+            await asyncio.sleep(0.01)
         return None
 
     async def extend(self, message: QueueMessage, seconds: float) -> QueueMessage:

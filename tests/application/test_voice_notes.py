@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from application.commands import AcceptVoiceNote
-from application.errors import RecognitionFailed
+from application.errors import FileUnavailable, RecognitionFailed
 from application.notices import NoticeReason
 from application.progress import Stage
 from application.reports import Acceptance
@@ -127,7 +127,7 @@ async def test_permanent_recognition_failure_fails_and_releases(world: World) ->
 
 async def test_transient_failure_of_a_queued_job_is_retried_by_redelivery(world: World) -> None:
     world.files.files["a"] = FakeAudio(90.0, "second time lucky")
-    world.recognizer.failures.append(RecognitionFailed("429", transient=True))
+    world.files.failures.append(FileUnavailable("download timed out", transient=True))
     await world.app.bus.handle(voice("a", 90.0))
 
     assert await world.app.consumer.consume_one(0) is None
@@ -143,14 +143,14 @@ async def test_transient_failure_of_a_queued_job_is_retried_by_redelivery(world:
 async def test_transient_failures_past_the_attempt_limit_fail_the_job() -> None:
     world = World.build(max_attempts=2)
     world.files.files["a"] = FakeAudio(90.0)
-    world.recognizer.failures.extend(RecognitionFailed("503", transient=True) for _ in range(5))
+    world.files.failures.extend(FileUnavailable("502", transient=True) for _ in range(5))
     await world.app.bus.handle(voice("a", 90.0))
     for _ in range(3):
         await world.app.consumer.consume_one(0)
         world.clock.advance(200)
     job = world.jobs.rows["tg:a"]
     assert job.status is JobStatus.FAILED and job.attempts == 2
-    assert world.messenger.notices[-1][1].reason is NoticeReason.SERVICE_BUSY
+    assert world.messenger.notices[-1][1].reason is NoticeReason.FILE_UNAVAILABLE
     assert (balance(world), world.accounts.rows[USER].reserved) == (15, 0)
     assert world.queue.messages == []
 
