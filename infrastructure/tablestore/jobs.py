@@ -62,7 +62,7 @@ class TablestoreJobRepository:
         try:
             await self._write(f"add {job.job_id} (id)", self._keys, claim, _NEW)
         except ConditionFailed:
-            if await self._owner(job.job_id) != (job.user_id, created):
+            if not await self._adopt_claim(job, created):
                 return False
         file_key = [("file_unique_id", job.source.file_unique_id), *job_rows.key_of(job)[1:]]
         by_file = Row(file_key, [("user_id", job.user_id)])
@@ -72,6 +72,19 @@ class TablestoreJobRepository:
             await self._write(f"add {job.job_id}", self._jobs, row, _NEW)
         except ConditionFailed:
             return False
+        return True
+
+    async def _adopt_claim(self, job: VoiceJob, created: int) -> bool:
+        """The id is claimed already: by an earlier ``add`` of this job that failed before
+        its row was written (then this one finishes it, under the claim's creation time:
+        a replayed update builds the job anew, with a later clock), or by another job."""
+        owner = await self._owner(job.job_id)
+        if owner is None or owner[0] != job.user_id:
+            return False
+        if owner[1] != created:
+            if await self._job_at(job.job_id, *owner) is not None:
+                return False
+            job.created_at = owner[1] / 1_000_000
         return True
 
     async def get(self, job_id: str) -> VoiceJob | None:
