@@ -178,6 +178,7 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
         process=process,
         clock=ports.clock,
         max_attempts=tuning.max_attempts,
+        lease_seconds=tuning.job_lease_seconds,
     )
     alerting = OwnerAlerting(ports.alerts, ports.clock, tuning.owner_alerts)
     reports = Reports(

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 RECEIVE_WAIT_SECONDS = 1.0
 FIRST_PAUSE_SECONDS = 0.5
 MAX_PAUSE_SECONDS = 30.0
-SWEEP_EVERY_SECONDS = 60.0
+SWEEP_EVERY_SECONDS = 30.0
 
 
 class QueueConsumer:

@@ -1,7 +1,8 @@
 """Use case: no job is left unfinished forever.
 
-A job queued or in processing whose claim ran out long ago lost its message or its worker:
-it is put on the queue again (a duplicate message is harmless: a finished or claimed job
+A job in processing whose lease ran out lost its worker (a live worker renews its lease),
+and a queued one untouched long after its message was due lost the message: either is put
+on the queue again (a duplicate message is harmless: a finished or claimed job
 ignores it). A job that never got past acceptance, or has used up its attempts, is failed
 and exactly its reserved minutes released.
 """
@@ -17,6 +18,7 @@ from application.errors import DeliveryFailed
 from application.handlers.process_job import ProcessJobHandler
 from application.ports import Clock, JobQueue, JobRepository
 from domain.jobs import JobStatus
+from domain.recovery import JobStanding, standing
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +38,27 @@ class StuckJobSweeper:
         process: ProcessJobHandler,
         clock: Clock,
         max_attempts: int,
+        lease_seconds: float | None = None,
     ) -> None:
+        """``lease_seconds``: a job in processing whose lease (renewed while its worker
+        lives) ran out is swept as soon as it ran out, not after the stale delay."""
         self._jobs = jobs
         self._queue = queue
         self._process = process
         self._clock = clock
         self._max_attempts = max_attempts
+        self._lease_seconds = lease_seconds
 
     async def __call__(self, command: SweepStuckJobs) -> SweepOutcome:
         now = self._clock.now()
         requeued = failed = 0
-        for job in await self._jobs.list_unfinished(now - command.older_than_seconds, 500):
-            if job.holds_lease(now):
-                continue  # a live worker is on it
+        stale = command.older_than_seconds
+        recent = stale if self._lease_seconds is None else min(stale, self._lease_seconds)
+        for job in await self._jobs.list_unfinished(now - recent, 500):
+            if standing(job, now, stale) is not JobStanding.STUCK:
+                continue  # a live worker is on it, or its queue message is due
+            if job.status is JobStatus.ACCEPTED and job.updated_at > now - stale:
+                continue  # the replay of its update resumes it first
             if job.status is JobStatus.ACCEPTED or job.attempts >= self._max_attempts:
                 try:
                     await self._process.give_up(job.job_id)

@@ -35,6 +35,27 @@ async def test_a_job_whose_worker_died_is_queued_again_and_completed(world: Worl
     assert world.accounts.rows[3].spent == 2
 
 
+async def test_a_dead_workers_job_is_swept_once_its_lease_runs_out_not_after_the_stale_delay(
+    world: World,
+) -> None:
+    world.files.files["a"] = FakeAudio(90.0, "recovered")
+    await world.app.bus.handle(note("a", 90.0))
+    message = await world.queue.receive(0)
+    assert message is not None
+    job = world.jobs.rows["a"]
+    job.start(world.clock.now(), 60)  # a worker claimed it with the default lease, then died
+    world.jobs.rows["a"] = job
+    await world.queue.acknowledge(message)
+    world.clock.advance(59)
+    outcome = await world.app.bus.handle(SweepStuckJobs(older_than_seconds=1800))
+    assert outcome.requeued == 0, "its lease is still live"
+    world.clock.advance(2)
+    outcome = await world.app.bus.handle(SweepStuckJobs(older_than_seconds=1800))
+    assert outcome.requeued == 1, "a lease that ran out is a dead worker: no stale delay"
+    report = await world.app.consumer.consume_one(0)
+    assert report is not None and report.status is JobStatus.DELIVERED
+
+
 async def test_a_job_stuck_at_acceptance_is_failed_and_released(world: World) -> None:
     world.files.files["a"] = FakeAudio(30.0)
     now = world.clock.now()
