@@ -232,7 +232,9 @@ async def test_two_inboxes_on_one_store_never_both_handle_an_update(tmp_path: Pa
         for i in range(40):  # left by an instance that died: no live lease
             assert await stores[0].claim(f"update:{i}", body(i))
         bots = [RecordingBot(), RecordingBot()]
-        inboxes = [make_inbox(bot, store, concurrency=4) for bot, store in zip(bots, stores)]
+        inboxes = [
+            make_inbox(bot, store, concurrency=4) for bot, store in zip(bots, stores, strict=True)
+        ]
         replayed = await asyncio.gather(*(inbox.replay() for inbox in inboxes))
         # And Telegram redelivers some of them to each instance at the same time.
         taken = await asyncio.gather(
