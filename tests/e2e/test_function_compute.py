@@ -31,7 +31,7 @@ from mns.mns_exception import MNSExceptionBase
 from domain.ledger import MinutesAccount
 from entrypoints import fc
 from entrypoints.composition.settings import ConfigurationError, Settings
-from entrypoints.fc.worker_event import JobsNotSettled, Trigger, WorkerEvent, parse_worker_event
+from entrypoints.fc.worker_event import Trigger, WorkerEvent, parse_worker_event
 from entrypoints.http.app import SECRET_HEADER, WEBHOOK_PATH
 from infrastructure.mns.body import encode_job
 from infrastructure.tablestore import TablestoreAccountRepository, TablestoreConnection
@@ -48,7 +48,7 @@ from tests.e2e.test_alibaba_profile import (
 from tests.fakes.dashscope_server import SERVER_ERROR, FakeDashScope
 from tests.fakes.mns_server import MnsFake
 from tests.fakes.tablestore import FakeTablestore
-from tests.fakes.telegram import TelegramFake
+from tests.fakes.telegram import SentMessage, TelegramFake
 from tests.media_clips import SAMPLES, decode, encode
 
 SECRET = "fc-webhook-secret_0123456789"
@@ -224,6 +224,15 @@ def webhook(event: bytes) -> dict[str, object]:
 
 def transcripts(telegram: TelegramFake) -> list[str]:
     return [m.plain_text for m in telegram.sent_messages(USER) if MARK in m.plain_text]
+
+
+def messages_showing(telegram: TelegramFake, words: str) -> list[SentMessage]:
+    """The user's messages that showed ``words`` at some point (sent so, or edited to)."""
+    return [
+        message
+        for message in telegram.sent_messages(USER)
+        if any(words in text for text in [*message.history, message.plain_text])
+    ]
 
 
 def account(tablestore: FakeTablestore) -> MinutesAccount:
@@ -424,24 +433,30 @@ def test_a_long_voice_note_goes_through_mns_to_the_worker_on_the_timer(
     assert_charged_once(cloud.tablestore, 2)
 
 
-def test_a_delivered_job_left_unfinished_fails_the_invocation_until_it_is_done(
+def test_a_provider_outage_puts_the_delivered_job_back_with_a_delay_until_it_passes(
     cloud: Cloud, ninety_seconds: bytes
 ) -> None:
     queued_voice_note(cloud, ninety_seconds)
     event = mns_event(eventbridge_takes(cloud.mns))
     cloud.dashscope.queue_asr(*[SERVER_ERROR] * ASR_TRIES)  # DashScope down for one attempt
 
-    with pytest.raises(JobsNotSettled):
-        fc.worker_handler(event, WORKER)
+    summary = json.loads(fc.worker_handler(event, WORKER))
 
+    assert list(summary["delivered"].values()) == ["settled"], "put back, not failed"
     assert transcripts(cloud.telegram) == []
+    assert cloud.mns.depth(QUEUE) == 1, "back on the queue, hidden for the delay"
     held = account(cloud.tablestore)
     assert (held.reserved, held.spent) == (2, 0), "still reserved: nothing charged, nothing lost"
-    assert stored_job(cloud.tablestore, event_job_id(event))["status"] != "delivered"
+    assert stored_job(cloud.tablestore, event_job_id(event))["status"] != "failed"
+    told = messages_showing(cloud.telegram, "as soon as the service is back")
+    assert len(told) == 1, "the user hears once that the note is delayed"
 
-    summary = json.loads(fc.worker_handler(event, WORKER))  # EventBridge delivers it again
+    real_clock = cloud.mns.clock
+    cloud.mns.clock = lambda: real_clock() + 600  # the delay has passed
+    cloud.mns.wake()
+    again = json.loads(fc.worker_handler(timer_event(), WORKER))
 
-    assert list(summary["delivered"].values()) == ["settled"]
+    assert again["drained"] == 1
     assert len(transcripts(cloud.telegram)) == 1
     assert_charged_once(cloud.tablestore, 2)
 
