@@ -94,6 +94,9 @@ def open_telegram_bot(
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("telegram").setLevel(logging.INFO)
+    # The bot's own logger (an ExtBot's is "telegram.ext.ExtBot") logs every call's
+    # parameters and results at DEBUG: keep it at INFO whatever "telegram.ext" is set to.
+    logging.getLogger("telegram.ext.ExtBot").setLevel(logging.INFO)
     bot = TolerantBot(
         token,
         base_url=f"{api}/bot",
