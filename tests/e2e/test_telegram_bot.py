@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 
 import pytest
@@ -172,6 +174,15 @@ async def test_a_user_who_blocked_the_bot_breaks_nothing(start_bot) -> None:  # 
     fake.push_text(USER + 1, USER + 1, "/start")
     await fake.wait_for_async(lambda: visible(bot, USER + 1), timeout=30)
     await fake.wait_for_async(lambda: not fake.pending_updates())
+    # The note is accepted whatever the status reply met: wait for its job to settle
+    # (the answer cannot be delivered), then nothing may stay reserved.
+    deadline = time.monotonic() + 60
+    while True:
+        jobs = await bot.container.jobs().list_by_user(USER, 10)
+        if jobs and all(job.status.is_finished for job in jobs):
+            break
+        assert time.monotonic() < deadline, f"the note's job never settled: {jobs}"
+        await asyncio.sleep(0.05)
     account = await bot.container.accounts().get(USER)
     assert account is None or account.reserved == 0, "nothing left reserved"
 
