@@ -19,7 +19,8 @@ uses the same leaky buckets (``aiolimiter``, from PTB's ``rate-limiter`` extra) 
 - on ``RetryAfter`` pauses that chat only (or the chat-less calls) for ``retry_after``
   and tries again while the waits stay within ``max_retry_seconds``;
 - retries a ``NetworkError`` (PTB's error for a 5xx answer, a dropped connection or a
-  timeout) ``network_retries`` times with jittered backoff, within the same budget.
+  timeout; not its subclass ``BadRequest``, a 400 that no retry changes)
+  ``network_retries`` times with jittered backoff, within the same budget.
 
 The duplicate risk, chosen knowingly: a send whose request reached Telegram but whose
 answer was lost (a read timeout, a connection dropped after the request) is sent again,
@@ -41,7 +42,7 @@ from typing import Any
 
 import attrs
 from aiolimiter import AsyncLimiter
-from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
 from infrastructure.retrying import RetryPolicy
@@ -119,6 +120,8 @@ class TelegramRateLimiter(BaseRateLimiter[None]):
                     _mark_spent(error, endpoint, waited)
                     raise
                 log.warning("%s: Telegram asks to wait %.1f s; then retried", endpoint, pause)
+            except BadRequest:
+                raise  # PTB's BadRequest is a NetworkError, but asking again changes nothing
             except NetworkError as error:
                 network_failures += 1
                 pause = self._backoff.delay(network_failures)

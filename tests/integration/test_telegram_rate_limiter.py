@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from telegram import Update
-from telegram.error import NetworkError, RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from application.errors import DeliveryFailed
@@ -123,6 +123,19 @@ async def test_network_errors_are_retried_a_bounded_number_of_times(
 
     assert len(telegram_fake.calls_to("editMessageText")) == 3
     assert retries_spent(raised.value)
+
+
+async def test_a_bad_request_is_not_retried(telegram_fake: TelegramFake, closing: Closing) -> None:
+    """PTB's BadRequest is a NetworkError; a 400 must still fail at once."""
+    telegram_fake.fail_next("editMessageText", 400, "Bad Request: message to edit not found")
+    limits = TelegramLimits(network_retries=2, backoff_base_seconds=0.01)
+    bot = _bot(telegram_fake, limits, closing)
+    await bot.initialize()
+
+    with pytest.raises(BadRequest):
+        await bot.edit_message_text("x", chat_id=USER, message_id=1)
+
+    assert len(telegram_fake.calls_to("editMessageText")) == 1
 
 
 async def test_the_messengers_retry_does_not_multiply_the_limiters(
