@@ -115,9 +115,11 @@ async def exercise(bot: RunningBot, dashscope: FakeDashScope, gemini: GeminiFake
     await fake.wait_for_async(
         lambda: [c for c in fake.calls_to("sendMessage") if c.error_code == 400], timeout=15
     )
-    fake.fail_next("sendMessage", 500, chat_id=USER + 6, times=2)
+    fake.fail_next("sendMessage", 500, chat_id=USER + 6, times=3)  # past the limiter's retries
     fake.push_text(USER + 6, USER + 6, "/balance")
     await fake.wait_for_async(lambda: not fake.pending_updates(), timeout=15)
+    # The handler failed (logged with its traceback), and the update's retry answers.
+    await fake.wait_for_async(lambda: visible(bot, USER + 6), timeout=60)
     await fake.wait_for_async(lambda: visible(bot, USER + 3), timeout=15)
 
 
