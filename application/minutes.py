@@ -2,11 +2,17 @@
 
 Every change is read, applied by the domain ledger, and saved with a version check; a
 conflicting save is retried on fresh data, so concurrent jobs can never overspend.
+Within one process the changes of one account take turns (a lock per account), so a
+burst of notes from one user (25 at once from a brand-new account) never burns the
+conflict retries racing itself; only other processes' writes can conflict. Opening an
+account is idempotent: "someone opened it first" is read back, not counted as a failure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from application.bus import Outbox
@@ -29,24 +35,40 @@ class MinutesBook:
         self._outbox = outbox
         self._trial_minutes = trial_minutes
         self._attempts = attempts
+        self._turns: dict[int, tuple[asyncio.Lock, int]] = {}  # user -> (lock, holders)
 
     async def change(self, user_id: int, change: Callable[[MinutesAccount], T]) -> T:
         """Apply ``change`` to the user's account (opened with the trial if new) and save it.
 
         Domain errors raised by ``change`` (e.g. InsufficientMinutes) propagate unchanged.
         """
-        for _ in range(self._attempts):
-            account = await self._load_or_open(user_id)
-            if account is None:
-                continue
-            result = change(account)
-            try:
-                await self._accounts.save(account)
-            except ConcurrentUpdate:
-                continue
-            self._outbox.collect(account)
-            return result
+        async with self._turn(user_id):
+            for _ in range(self._attempts):
+                account = await self._load_or_open(user_id)
+                result = change(account)
+                try:
+                    await self._accounts.save(account)
+                except ConcurrentUpdate:
+                    continue
+                self._outbox.collect(account)
+                return result
         raise StorageError(f"account {user_id} is too busy to update", transient=True)
+
+    @asynccontextmanager
+    async def _turn(self, user_id: int) -> AsyncIterator[None]:
+        """This process's changes of one account, one at a time (the lock is dropped when
+        nobody holds or waits for it, so idle users cost nothing)."""
+        lock, holders = self._turns.get(user_id) or (asyncio.Lock(), 0)
+        self._turns[user_id] = (lock, holders + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, holders = self._turns[user_id]
+            if holders == 1:
+                del self._turns[user_id]
+            else:
+                self._turns[user_id] = (lock, holders - 1)
 
     async def account(self, user_id: int) -> MinutesAccount | None:
         return await self._accounts.get(user_id)
@@ -56,9 +78,10 @@ class MinutesBook:
         account = await self._accounts.get(user_id)
         return self._trial_minutes if account is None else account.balance
 
-    async def _load_or_open(self, user_id: int) -> MinutesAccount | None:
-        """The stored account, or a new one with its trial saved at once (``None`` when a
-        concurrent writer opened it first: read again)."""
+    async def _load_or_open(self, user_id: int) -> MinutesAccount:
+        """The stored account, or a new one with its trial saved at once. Opening is
+        create-if-absent: when another writer (another process) opened it first, its
+        account is read back and used, without spending one of the change's attempts."""
         account = await self._accounts.get(user_id)
         if account is not None:
             return account
@@ -67,7 +90,12 @@ class MinutesBook:
         try:
             await self._accounts.save(account)
         except ConcurrentUpdate:
-            return None
+            opened = await self._accounts.get(user_id)
+            if opened is None:
+                raise StorageError(
+                    f"account {user_id} exists but cannot be read", transient=True
+                ) from None
+            return opened
         self._outbox.collect(account)
         return account
 
