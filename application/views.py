@@ -43,9 +43,18 @@ class Stats:
     jobs_week: int
     minutes_today: int
     minutes_week: int
-    failures_week: int
+    failures_week: int  # the failures to look into: refusals (``VoiceJob.refused``) apart
+    refusals_week: int
     stars_today: int
     stars_week: int
+
+
+@attrs.frozen
+class Troubles:
+    """What ``/jobs`` shows: jobs to look into, and how many were refused in the week."""
+
+    jobs: Sequence[VoiceJob]
+    refusals_week: int
 
 
 class Reports:
@@ -89,7 +98,8 @@ class Reports:
             jobs_week=len(week),
             minutes_today=_charged(today),
             minutes_week=_charged(week),
-            failures_week=sum(j.status is JobStatus.FAILED for j in week),
+            failures_week=sum(j.status is JobStatus.FAILED and not j.refused for j in week),
+            refusals_week=sum(j.refused for j in week),
             stars_today=sum(p.stars for p in payments if p.paid_at >= now - DAY),
             stars_week=sum(p.stars for p in payments),
         )
@@ -97,12 +107,13 @@ class Reports:
     async def user(self, user_id: int) -> tuple[MinutesAccount | None, Sequence[VoiceJob]]:
         return await self._accounts.get(user_id), await self._jobs.list_by_user(user_id, 10)
 
-    async def troubled_jobs(self, stuck_after_seconds: float) -> Sequence[VoiceJob]:
+    async def troubled_jobs(self, stuck_after_seconds: float) -> Troubles:
+        """Stuck jobs and the week's failures; refusals (the user's doing) only counted."""
         now = self._clock.now()
         stuck = await self._jobs.list_unfinished(now - stuck_after_seconds, 50)
         week = await self._jobs.list_since(now - 7 * DAY, SCAN_LIMIT)
-        failed = [j for j in week if j.status is JobStatus.FAILED][:50]
-        return [*stuck, *failed]
+        failed = [j for j in week if j.status is JobStatus.FAILED and not j.refused][:50]
+        return Troubles([*stuck, *failed], sum(j.refused for j in week))
 
     async def export(self, table: str) -> Table:
         """The rows of ``users``, ``jobs`` or ``payments``; ValueError for anything else."""

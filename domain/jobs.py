@@ -21,6 +21,9 @@ from domain.events import (
     TranscriptDelivered,
 )
 
+# How the stored ``error`` of a failure the user caused begins (``VoiceJob.refused``).
+REFUSED = "refused: "
+
 
 class JobStatus(StrEnum):
     ACCEPTED = "accepted"
@@ -119,6 +122,12 @@ class VoiceJob:
         """The minutes reserved for this job are booked under the job's own id."""
         return self.job_id
 
+    @property
+    def refused(self) -> bool:
+        """Failed for a reason the user (or the owner) caused: no minutes, a bad file, the
+        bot blocked, a flush. Kept apart from the failures the owner must look into."""
+        return self.status is JobStatus.FAILED and (self.error or "").startswith(REFUSED)
+
     def queue(self, now: float) -> bool:
         if self.status.is_finished:
             return False
@@ -200,7 +209,7 @@ class VoiceJob:
     def fail(self, reason: str, now: float, *, caused_by_user: bool = False) -> bool:
         if self.status.is_finished:
             return False
-        self.error = reason
+        self.error = f"{REFUSED}{reason}" if caused_by_user else reason
         self._move(JobStatus.FAILED, now)
         self.events.append(JobFailed(self.job_id, self.user_id, reason, caused_by_user))
         return True

@@ -197,7 +197,7 @@ class AcceptVoiceHandler:
         try:
             before, after = await self._minutes.change(job.user_id, reserve)
         except InsufficientMinutes as refusal:
-            job.fail("insufficient minutes", self._clock.now())
+            job.fail("insufficient minutes", self._clock.now(), caused_by_user=True)
             await self._save(job)
             notice = Notice(
                 NoticeReason.INSUFFICIENT_MINUTES,

@@ -30,7 +30,9 @@ class StuckJobFlush:
         now = self._clock.now()
         flushed = released = 0
         for job in await self._jobs.list_unfinished(now - command.older_than_seconds, FLUSH_BATCH):
-            report = await self._process.give_up(job.job_id, "stuck; flushed by the owner")
+            report = await self._process.give_up(
+                job.job_id, "stuck; flushed by the owner", by_owner=True
+            )
             flushed += 1
             released += report.released_minutes
         return FlushOutcome(flushed, released)

@@ -184,7 +184,10 @@ class ProcessJobHandler:
                 log.info("job %s: the user's file is unusable: %s", job.job_id, error)
             else:
                 log.exception("job %s failed", job.job_id)
-            return await self._fail(job, notice_for(error), f"{type(error).__name__}: {error}")
+            blocked = isinstance(error, DeliveryFailed) and not error.transient  # the user's doing
+            return await self._fail(
+                job, notice_for(error), f"{type(error).__name__}: {error}", caused_by_user=blocked
+            )
 
     async def _wait_for_provider(self, job: VoiceJob, error: RecognitionFailed) -> JobReport:
         """The recognizer is unavailable: wait (put back with a growing delay, the owner
@@ -228,7 +231,9 @@ class ProcessJobHandler:
                     log.warning("renewing the lease of job %s failed; trying again later",
                                 job.job_id, exc_info=True)  # fmt: skip
 
-    async def give_up(self, job_id: str, reason: str = "gave up after a retry") -> JobReport:
+    async def give_up(
+        self, job_id: str, reason: str = "gave up after a retry", *, by_owner: bool = False
+    ) -> JobReport:
         """Fail an unfinished job for good (no retry will come), releasing its minutes and
         telling its owner; the sweeper and the owner's ``/flush`` both end jobs here."""
         job = await self._jobs.get(job_id)
@@ -236,7 +241,8 @@ class ProcessJobHandler:
             raise JobMissing(job_id)
         if job.status.is_finished:
             return _report(job)
-        return await self._fail(job, Notice(NoticeReason.SERVICE_BUSY), reason)
+        notice = Notice(NoticeReason.SERVICE_BUSY)
+        return await self._fail(job, notice, reason, caused_by_user=by_owner)
 
     async def _transcribe(self, job: VoiceJob) -> JobReport:
         watch = Stopwatch(self._clock)

@@ -69,6 +69,7 @@ class AdminHandlers:
                 f"users: {s.users}\njobs: {s.jobs_today} today, {s.jobs_week} in 7 days\n"
                 f"minutes: {s.minutes_today} today, {s.minutes_week} in 7 days\n"
                 f"failures (7 days): {s.failures_week}\n"
+                f"refusals (7 days, the user's doing): {s.refusals_week}\n"
                 f"stars: {s.stars_today} today, {s.stars_week} in 7 days"
             ),
         )
@@ -107,8 +108,10 @@ class AdminHandlers:
         await _say(update, "\n".join(lines))
 
     async def jobs(self, update: Update, context: Context) -> None:
-        troubled = await self._app.reports.troubled_jobs(DEFAULT_STUCK_MINUTES * 60)
-        await _say(update, "\n".join(_job_line(j) for j in troubled) or "no stuck or failed jobs")
+        troubles = await self._app.reports.troubled_jobs(DEFAULT_STUCK_MINUTES * 60)
+        listing = "\n".join(_job_line(j) for j in troubles.jobs) or "no stuck or failed jobs"
+        refusals = f"\n({troubles.refusals_week} refusals in 7 days, not listed)"
+        await _say(update, listing + (refusals if troubles.refusals_week else ""))
 
     async def flush(self, update: Update, context: Context) -> None:
         args = context.args or []
