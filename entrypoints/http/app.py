@@ -190,12 +190,31 @@ async def _read_limited(receive: Receive, declared: bytes, limit: int) -> bytes:
     return body
 
 
+# Telegram's ids (updates, users, chats, messages) all fit in a signed 64-bit integer.
+LARGEST_ID = 2**63 - 1
+
+
+def _telegram_int(digits: str) -> int:
+    """A JSON integer, refused past what any Telegram id can be: a 5,000-digit number is
+    not parsed at all (Python would refuse it with a ValueError past 4,300 digits), and
+    one that fits Python but not 64 bits would fail only later, in the store."""
+    if len(digits.lstrip("-")) > len(str(LARGEST_ID)):
+        raise ValueError("integer too long for a Telegram update")
+    value = int(digits)
+    if abs(value) > LARGEST_ID:
+        raise ValueError("integer too large for a Telegram update")
+    return value
+
+
 def _parse(body: bytes) -> tuple[int | None, str]:
-    """The update id and the body as text (what the inbox keeps); no id: not an update."""
+    """The update id and the body as text (what the inbox keeps); no id: not an update.
+
+    Hostile JSON is not an update either: nesting too deep for the parser (RecursionError)
+    and integers too large for any Telegram id (ValueError) are a 400, never a 500."""
     try:
         text = body.decode("utf-8")
-        data = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = json.loads(text, parse_int=_telegram_int)
+    except (UnicodeDecodeError, ValueError, RecursionError):  # JSONDecodeError: a ValueError
         return None, ""
     update_id = data.get("update_id") if isinstance(data, dict) else None
     if not isinstance(update_id, int) or isinstance(update_id, bool):
