@@ -30,6 +30,9 @@ class AcceptVoiceNote(Command):
     charge: bool = True
     reply_to_message_id: int | None = None
     status_message_id: int | None = None
+    # Over the user's rate limit: queued (even if short) to start this much later, after
+    # the work others send meanwhile (``domain.rate_limit.Window.defer``).
+    defer_seconds: float = 0.0
 
 
 @attrs.frozen

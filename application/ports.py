@@ -38,6 +38,17 @@ class QueueMessage:
     delivery_count: int
 
 
+@attrs.frozen
+class QueueBacklog:
+    """What waits in the job queue, for ``/healthz`` and the owner's alert: ``depth`` counts
+    every message (delayed and in progress too); ``oldest_waiting_seconds`` is how long
+    the message that has been receivable longest has waited for a worker (0 when none
+    waits). Either is ``None`` when the backend cannot tell (MNS has no message ages)."""
+
+    depth: int | None
+    oldest_waiting_seconds: float | None
+
+
 class Clock(Protocol):
     def now(self) -> float:
         """Seconds since the epoch."""
@@ -306,6 +317,11 @@ class JobQueue(Protocol):
 
     async def position(self, job_id: str) -> int | None:
         """1-based place of the job in the queue, or ``None`` when the backend cannot tell."""
+        ...
+
+    async def backlog(self) -> QueueBacklog:
+        """How much waits, and how long the oldest receivable message has. Raises
+        QueueError."""
         ...
 
 

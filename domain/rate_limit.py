@@ -18,9 +18,11 @@ import attrs
 class RateLimit:
     max_events: int = attrs.field(default=10, validator=attrs.validators.ge(1))
     window_seconds: float = attrs.field(default=60.0, validator=attrs.validators.gt(0))
-    # ``defer`` refuses what would start further ahead than this (a burst of 150 notes
-    # at the default 10 a minute): past it, the user is asked to send again.
-    max_deferral_seconds: float = attrs.field(default=900.0, validator=attrs.validators.ge(0))
+    # ``defer`` refuses what would start further ahead than this (a burst of 40 notes at
+    # the default 10 a minute): past it, the user is asked to send again. Kept under the
+    # sweep's stale delay (two queue visibility timeouts, 240 s by default), which would
+    # otherwise take a job still waiting for its delayed message for a lost one.
+    max_deferral_seconds: float = attrs.field(default=180.0, validator=attrs.validators.ge(0))
 
 
 @attrs.frozen

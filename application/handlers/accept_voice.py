@@ -110,11 +110,12 @@ class AcceptVoiceHandler:
                 return refusal
         job.events.append(VoiceAccepted(job.job_id, job.user_id, duration, job.reserved_minutes))
         self._outbox.collect(job)
-        if processing_mode(duration, self._policy.sync_threshold_seconds) is ProcessingMode.INLINE:
+        mode = processing_mode(duration, self._policy.sync_threshold_seconds)
+        if mode is ProcessingMode.INLINE and command.defer_seconds <= 0:
             return await self._process_now(job)
         job.queue(self._clock.now())
         await self._save(job)
-        return await self._put_on_queue(job)
+        return await self._put_on_queue(job, command.defer_seconds)
 
     async def _meet_again(self, job: VoiceJob) -> AcceptOutcome:
         """A request seen before: a duplicate, unless its job is stuck, then resumed."""

@@ -19,10 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from mns.mns_exception import MNSExceptionBase
+from mns.mns_request import GetQueueAttributesRequest, GetQueueAttributesResponse
 from mns.queue import Message, QueueMeta
 
 from application.errors import QueueError
-from application.ports import QueueMessage
+from application.ports import QueueBacklog, QueueMessage
 from infrastructure.mns.body import UndecodableBody, decode_job, encode_job
 from infrastructure.mns.clients import ThreadLocalQueues
 from infrastructure.mns.errors import EMPTY_CODES, receipt_of, server_code, translated
@@ -113,6 +114,28 @@ class MnsJobQueue:
     async def position(self, job_id: str) -> int | None:
         """MNS does not say where a message stands in the queue."""
         return None
+
+    async def backlog(self) -> QueueBacklog:
+        """GetQueueAttributes' message counts (receivable, in progress, delayed); MNS
+        tells no message's age. Read from the SDK's response, not its ``QueueMeta``, whose
+        count properties warn on every access (MNS marks them as going away: a queue
+        that stops reporting them has an unknown depth)."""
+
+        def describe() -> QueueBacklog:
+            queue = self._queues.for_call()
+            response = GetQueueAttributesResponse()
+            queue.mns_client.get_queue_attributes(
+                GetQueueAttributesRequest(queue.queue_name), response
+            )
+            counts = (
+                response.active_messages,
+                response.inactive_messages,
+                response.delay_messages,
+            )
+            known = all(isinstance(n, int) and n >= 0 for n in counts)
+            return QueueBacklog(sum(counts) if known else None, None)
+
+        return await self._call("GetQueueAttributes", describe)
 
     async def close(self) -> None:
         """Wait for calls in flight (a long poll: up to its wait), then close connections."""

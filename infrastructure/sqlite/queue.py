@@ -6,6 +6,10 @@ receipt, which makes the old one useless. Each claim, extension and deletion is 
 ``BEGIN IMMEDIATE`` transaction, so receivers in several processes never share a message
 while it is hidden. The clock is injectable so tests move time instead of sleeping.
 
+Messages come out in the order they became receivable (``visible_at``, then enqueue
+order), not the order they were sent: a note deferred by the rate limit, or a job put back
+with a delay, goes behind what others sent while it waited.
+
 Idle receivers of one process do not all poll the file: one polls every ``poll_interval``
 (for messages other processes enqueue) and the rest wait to be woken, by an enqueue in
 this process (at once, not at the next poll), by a receiver that found a message (another
@@ -26,7 +30,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from application.errors import QueueError, StorageError
-from application.ports import QueueMessage
+from application.ports import QueueBacklog, QueueMessage
 from infrastructure.sqlite.database import SqliteDatabase
 
 T = TypeVar("T")
@@ -35,7 +39,7 @@ _CLAIM = """
     UPDATE queue_messages
     SET visible_at = ?, delivery_count = delivery_count + 1, receipt = ?
     WHERE seq = (
-        SELECT seq FROM queue_messages WHERE visible_at <= ? ORDER BY seq LIMIT 1
+        SELECT seq FROM queue_messages WHERE visible_at <= ? ORDER BY visible_at, seq LIMIT 1
     )
     RETURNING job_id, delivery_count
 """
@@ -44,8 +48,14 @@ _EXTEND = """
     RETURNING job_id, delivery_count
 """
 _POSITION = """
-    SELECT COUNT(*) FROM queue_messages
-    WHERE seq <= (SELECT MIN(seq) FROM queue_messages WHERE job_id = ?)
+    SELECT COUNT(*) FROM queue_messages,
+        (SELECT seq AS own_seq, visible_at AS own_visible_at FROM queue_messages
+         WHERE job_id = ? ORDER BY seq LIMIT 1)
+    WHERE delivery_count > 0 OR visible_at < own_visible_at
+        OR (visible_at = own_visible_at AND seq <= own_seq)
+"""
+_BACKLOG = """
+    SELECT COUNT(*), MIN(CASE WHEN visible_at <= ? THEN visible_at END) FROM queue_messages
 """
 
 
@@ -143,8 +153,21 @@ class SqliteJobQueue:
 
         return await _as_queue_error(self._db.read(count))
 
+    async def backlog(self) -> QueueBacklog:
+        """Every message, and how long since the longest-receivable one became so."""
+
+        def measure(conn: sqlite3.Connection) -> QueueBacklog:
+            now = self._clock()
+            depth, since = conn.execute(_BACKLOG, (now,)).fetchone()
+            waiting = 0.0 if since is None else max(0.0, now - float(since))
+            return QueueBacklog(int(depth), waiting)
+
+        return await _as_queue_error(self._db.read(measure))
+
     async def position(self, job_id: str) -> int | None:
-        """1-based place of the job's message in enqueue order; ``None`` if it is not queued."""
+        """1-based place of the job's message: those taken already (in progress), and
+        those that become receivable before it (a message delayed by the rate limit is
+        behind what is sent while it waits); ``None`` if it is not queued."""
 
         def count(conn: sqlite3.Connection) -> int:
             return int(conn.execute(_POSITION, (job_id,)).fetchone()[0])

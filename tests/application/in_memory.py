@@ -24,6 +24,7 @@ from application.ports import (
     FailedUpdate,
     PaymentRecord,
     ProbedAudio,
+    QueueBacklog,
     QueueMessage,
     Recognition,
     WaitingUpdate,
@@ -141,6 +142,7 @@ class InMemoryJobQueue:
         self.messages.append(
             {"job_id": job_id, "visible_at": visible_at, "count": 0, "receipt": ""}
         )
+        self.messages[-1]["enqueued_at"] = self._clock.now()
 
     async def receive(self, wait_seconds: float) -> QueueMessage | None:
         for message in self.messages:
@@ -167,6 +169,15 @@ class InMemoryJobQueue:
     async def position(self, job_id: str) -> int | None:
         ids = [str(m["job_id"]) for m in self.messages]
         return ids.index(job_id) + 1 if job_id in ids else None
+
+    async def backlog(self) -> QueueBacklog:
+        now = self._clock.now()
+        since = [
+            max(float(m["visible_at"]), float(m["enqueued_at"]))  # type: ignore[arg-type]
+            for m in self.messages
+        ]
+        receivable = [t for t in since if t <= now]
+        return QueueBacklog(len(self.messages), now - min(receivable) if receivable else 0.0)
 
     def _find(self, message: QueueMessage) -> dict[str, object]:
         for row in self.messages:
