@@ -25,6 +25,7 @@ class NoticeReason(StrEnum):
     INTERNAL = "internal"
     LOW_BALANCE = "low_balance"
     DELAYED = "delayed"  # the recognizer is down: the job waits, it has not failed
+    NOT_A_TRANSCRIPT = "not_a_transcript"  # a loop or hallucination, even after a retry
 
 
 @attrs.frozen

@@ -96,9 +96,18 @@ class SpeechRecognizer(Protocol):
         ...
 
     async def recognize(
-        self, audio: bytes, profile: AudioProfile, language: str | None
+        self,
+        audio: bytes,
+        profile: AudioProfile,
+        language: str | None,
+        language_hint: str | None = None,
     ) -> Recognition:
-        """Text of the audio; empty text means no speech. Raises RecognitionFailed."""
+        """Text of the audio; empty text means no speech. Raises RecognitionFailed.
+
+        ``language`` (the user's setting) is decoded in as given. With none, the language
+        is detected, and ``language_hint`` (the user's Telegram language) is a prior the
+        recognizer may use when its detection is unsure; it never overrules clear speech
+        in another language."""
         ...
 
 
@@ -125,7 +134,9 @@ class Messenger(Protocol):
         ...
 
     async def notify(self, job: VoiceJob, notice: Notice) -> None:
-        """Tell the job's owner why no transcript comes. Raises DeliveryFailed."""
+        """Tell the job's owner why no transcript comes, or a heads-up while the job goes
+        on (a low balance: a message of its own, the status left alone). Raises
+        DeliveryFailed."""
         ...
 
 

@@ -10,6 +10,12 @@ recordings do not oversubscribe them, and a short note goes before queued chunks
 ``concurrency`` per recording. No chunk is converted much before a recognition slot can
 take it, so converted audio never piles up. Results are joined in their original order;
 one chunk failing fails the recording.
+
+What comes back is checked before it is kept (``domain.recognition_quality``): a request
+whose text is a loop or more words than its audio could hold is not a transcript. It is
+recognized once more in the user's Telegram language (``language_hint``) when the user set
+no language and it was not already decoded in that one; still degenerate, the recording
+fails with ``NotATranscript`` (nothing is charged for it).
 """
 
 from __future__ import annotations
@@ -20,13 +26,32 @@ import weakref
 from collections.abc import Awaitable, Callable, Sequence
 
 from application.conversion_slots import ConversionSlots
-from application.errors import PortError
+from application.errors import PortError, RecognitionFailed
 from application.ports import AudioConverter, Recognition, SpeechRecognizer
 from domain.policies import AudioProfile, ChunkSpan, next_cut, search_window, select_profile
+from domain.recognition_quality import Degenerate, degenerate_recognition
 
 ProgressCallback = Callable[[int, int], Awaitable[None]]
 
 ENVELOPE_STEP_SECONDS = 0.1
+
+
+class NotATranscript(RecognitionFailed):
+    """The recognizer's answer is a loop or a hallucination, even after the retry in the
+    user's language: there is no transcript to deliver or to charge for."""
+
+    def __init__(self, degenerate: Degenerate, language: str | None) -> None:
+        what = degenerate.reason.value + (
+            f" {degenerate.phrase!r} covering {degenerate.coverage:.0%}"
+            if degenerate.phrase
+            else ""
+        )
+        super().__init__(
+            f"not a transcript ({what}, {degenerate.words_per_second:.1f} words/s, "
+            f"language {language or 'auto'})",
+            transient=False,
+        )
+        self.degenerate = degenerate
 
 
 def available_cores() -> int:
@@ -64,7 +89,13 @@ class ChunkedRecognition:
         duration_seconds: float,
         language: str | None,
         on_chunk_done: ProgressCallback | None = None,
+        *,
+        language_hint: str | None = None,
     ) -> Recognition:
+        """The recording's text. ``language``: the user's setting (None: detect);
+        ``language_hint``: the user's Telegram language, the prior when detection is unsure
+        and the language of the one retry of a degenerate answer. Raises RecognitionFailed
+        (``NotATranscript`` for an answer that is no transcript)."""
         profile = select_profile(
             duration_seconds, self._recognizer.encoding, self._short_audio_seconds
         )
@@ -72,7 +103,9 @@ class ChunkedRecognition:
         if max_chunk is None or duration_seconds <= max_chunk:
             async with self._cpu().taken(urgent=True):
                 converted = await self._converter.convert(audio, profile)
-            result = await self._recognizer.recognize(converted, profile, language)
+            result = await self._checked(
+                converted, profile, duration_seconds, language, language_hint
+            )
             if on_chunk_done is not None:
                 await on_chunk_done(1, 1)
             return Recognition(result.text.strip(), result.language)
@@ -82,8 +115,31 @@ class ChunkedRecognition:
             max_chunk=max_chunk,
             profile=profile,
             language=language,
+            language_hint=language_hint,
             on_chunk_done=on_chunk_done,
         )
+
+    async def _checked(
+        self,
+        audio: bytes,
+        profile: AudioProfile,
+        seconds: float,
+        language: str | None,
+        hint: str | None,
+    ) -> Recognition:
+        """One request's answer, retried once in the user's language when it is no
+        transcript; raises NotATranscript when the answer stays degenerate."""
+        result = await self._recognizer.recognize(audio, profile, language, hint)
+        degenerate = degenerate_recognition(result.text, seconds)
+        if degenerate is None:
+            return result
+        retry_in = _retry_language(language, hint, result.language)
+        if retry_in is not None:
+            result = await self._recognizer.recognize(audio, profile, retry_in, hint)
+            degenerate = degenerate_recognition(result.text, seconds)
+            if degenerate is None:
+                return result
+        raise NotATranscript(degenerate, result.language)
 
     def _max_chunk(self) -> float | None:
         limit = self._recognizer.max_chunk_seconds
@@ -105,6 +161,7 @@ class ChunkedRecognition:
         max_chunk: float,
         profile: AudioProfile,
         language: str | None,
+        language_hint: str | None,
         on_chunk_done: ProgressCallback | None,
     ) -> Recognition:
         recognizing = asyncio.Semaphore(self._concurrency)
@@ -119,7 +176,9 @@ class ChunkedRecognition:
                 async with self._cpu().taken(urgent=False):
                     converted = await self._converter.convert(audio, profile, span)
                 async with recognizing:
-                    result = await self._recognizer.recognize(converted, profile, language)
+                    result = await self._checked(
+                        converted, profile, span.length, language, language_hint
+                    )
                 del converted
             await planned.wait()  # progress counts against the final number of chunks
             finished += 1
@@ -156,6 +215,22 @@ class ChunkedRecognition:
             return duration_seconds
         envelope = await self._converter.envelope(audio, ENVELOPE_STEP_SECONDS, window)
         return next_cut(start, duration_seconds, max_chunk, envelope)
+
+
+def _retry_language(language: str | None, hint: str | None, decoded_in: str | None) -> str | None:
+    """The language to recognize a degenerate answer again in: the user's Telegram
+    language, when the user set none (a set language is what the user speaks) and the
+    answer was not already decoded in it (the same request would answer the same)."""
+    if language is not None or not hint:
+        return None
+    if decoded_in and _primary(decoded_in) == _primary(hint):
+        return None
+    return hint
+
+
+def _primary(language: str) -> str:
+    """``"en-US"``, ``"pt_BR"`` -> ``"en"``, ``"pt"``."""
+    return language.strip().lower().replace("_", "-").split("-")[0]
 
 
 def _most_telling(errors: Sequence[BaseException]) -> BaseException:

@@ -62,10 +62,10 @@ class TimedRecognizer(WhisperRecognizer):
         super().__init__(**kwargs)
         self._split = split
 
-    async def recognize(self, audio, profile, language):  # type: ignore[no-untyped-def]
+    async def recognize(self, audio, profile, language, language_hint=None):  # type: ignore[no-untyped-def]
         start = time.perf_counter()
         try:
-            return await super().recognize(audio, profile, language)
+            return await super().recognize(audio, profile, language, language_hint)
         finally:
             self._split.recognize += time.perf_counter() - start
 

@@ -46,7 +46,7 @@ from application.ports import (
     Recognition,
 )
 from application.progress import Progress, Stage
-from application.recognition import ChunkedRecognition
+from application.recognition import ChunkedRecognition, NotATranscript
 from application.reports import JobReport, RetryLater
 from application.stopwatch import Stopwatch
 from domain.errors import InsufficientMinutes, LeaseHeld
@@ -260,7 +260,13 @@ class ProcessJobHandler:
             refusal = await self._reprice(job, duration)
             if refusal is not None:
                 return await self._fail(job, refusal, refusal.reason.value, caused_by_user=True)
-            heard, formatted = await self._recognize_and_format(job, audio, watch)
+            try:
+                heard, formatted = await self._recognize_and_format(job, audio, watch)
+            except NotATranscript as error:
+                # A loop or a hallucination even in the user's language: not charged.
+                log.warning("job %s: %s", job.job_id, error)
+                notice = Notice(NoticeReason.NOT_A_TRANSCRIPT)
+                return await self._fail(job, notice, f"NotATranscript: {error}")
             if heard is None or formatted is None:
                 return await self._finish_without_speech(job, watch)
             job.transcript = apply_yo_policy(formatted.text, job.style.use_yo)
@@ -298,7 +304,11 @@ class ProcessJobHandler:
 
         with watch.stage("recognize"):
             heard = await self._recognition.recognize(
-                audio, job.duration_seconds, job.style.language, chunk_done
+                audio,
+                job.duration_seconds,
+                job.style.language,
+                chunk_done,
+                language_hint=job.style.ui_language,
             )
         if not heard.text:
             return None, None

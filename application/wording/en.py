@@ -2,8 +2,8 @@
 language: ``tests/unit/test_wording.py`` checks it)."""
 
 TEXTS: dict[str, str] = {
-    "start": "Send me a voice message, audio or video, and I will send back its text.\nLong recordings are formatted into paragraphs. /help for settings.",
-    "help": "I turn voice messages, audio files, videos and round videos into text.\n\n/balance: minutes left\n/settings: all settings\n/language: recognition language\n/code: wrap text in <code> for easy copying\n/yo: keep or replace the letter ё\n/output: messages or a .txt file",
+    "start": "Send me a voice message, audio or video, and I will send back its text.\nLong recordings are formatted into paragraphs. /help for settings.\n\n{prices}",
+    "help": "I turn voice messages, audio files, videos and round videos into text.\n\n/balance: minutes left\n/settings: all settings\n/language: recognition language\n/code: monospace text, copied with one tap\n/yo: keep or replace the letter ё\n/output: messages or a .txt file\n/buy_minutes: buy minutes\n\n{prices}",
     "unsupported": "I can only transcribe voice messages, audio and video (also sent as files).",
     "rate_limited": "You are sending faster than I can keep up. Please wait {seconds} s and send it again.",
     "balance": "Minutes left: {balance}.",
@@ -12,7 +12,7 @@ TEXTS: dict[str, str] = {
     "auto": "Detect automatically",
     "on": "on",
     "off": "off",
-    "code": "<code> formatting: {state}",
+    "code": "Monospace text (copied with one tap): {state}",
     "yo": "Letter ё: {state}",
     "output": "Output: {state}",
     "as_messages": "messages",
@@ -24,6 +24,8 @@ TEXTS: dict[str, str] = {
     "choose_package": "Choose a package (paid in Telegram Stars):",
     "package": "{minutes} min — {stars} ⭐",
     "paid": "Thank you! {minutes} minutes added. Balance: {balance}.",
+    "payment_not_credited": "Your payment of {stars} ⭐ does not match the price of the package it was for, so no minutes were added. The owner has been told and will refund it. Payment reference: {charge_id}",
+    "payment_unrecognized": "Your payment of {stars} ⭐ was for an invoice that is no longer valid, so no minutes were added. The owner has been told and will refund it. Payment reference: {charge_id}",
     "invoice_sent": "Invoice sent.",
     "unknown_package": "This package is no longer offered. /buy_minutes",
     "limit_reached": "You have bought this package the maximum number of times.",
@@ -35,7 +37,7 @@ TEXTS: dict[str, str] = {
     "notice.unreadable": "This file could not be read as audio.",
     "notice.too_long": "This recording is too long: the limit is {limit}.",
     "notice.empty": "This file is empty.",
-    "notice.insufficient_minutes": "Not enough minutes: this recording needs {needed}, your balance is {balance}. /buy_minutes",
+    "notice.insufficient_minutes": "Not enough minutes: this recording needs {needed} min, your balance is {balance} min. Buy more below or with /buy_minutes.",
     "notice.file_too_large": "This file is too large to download (limit {limit_mb} MB).",
     "notice.file_unavailable": "The file could not be fetched. Please send it again.",
     "notice.service_busy": "The service is busy right now. Please try again in a minute.",
@@ -45,11 +47,28 @@ TEXTS: dict[str, str] = {
         "The speech recognition service is unavailable right now. Your recording is "
         "safe: it will be transcribed as soon as the service is back."
     ),
+    "notice.not_a_transcript": (
+        "Sorry, this recording could not be transcribed: the recognizer produced "
+        "repeated nonsense instead of text. Nothing was charged. If you speak a "
+        "language other than your Telegram's, choose it with /language and send the "
+        "recording again."
+    ),
     "stage.received": "🎧 Received. Getting to work…",
     "stage.queued": "⏳ In the queue{position}…",
     "stage.converting": "🔄 Preparing the audio…",
     "stage.recognizing": "📝 Recognizing speech{counter}…",
     "stage.formatting": "✍️ Formatting the text…",
+    "prices": "You get {trial} free minutes to try. Then minutes are bought with Telegram Stars: {packages}. /buy_minutes",
+    "not_audio": "I turn voice messages, audio and video into text: send me one. /help",
+    "back": "« Back",
+    "current": "✓ {name}",
+    "balance_line": "• {when} {length} — {status}",
+    "status.accepted": "received",
+    "status.queued": "in the queue",
+    "status.processing": "in progress",
+    "status.delivered": "done",
+    "status.failed": "failed",
+    "status.no_speech": "no speech",
     "unit.seconds": "{count} s",
     "unit.minutes": "{count} min",
     "unit.hours": "{count} h",

@@ -69,10 +69,20 @@ class DashScopeRecognizer:
         return MAX_CHUNK_SECONDS
 
     async def recognize(
-        self, audio: bytes, profile: AudioProfile, language: str | None
+        self,
+        audio: bytes,
+        profile: AudioProfile,
+        language: str | None,
+        language_hint: str | None = None,
     ) -> Recognition:
         """Text of one OGG/Opus or MP3 clip; ``Recognition("")`` for no speech. Raises
-        RecognitionFailed."""
+        RecognitionFailed.
+
+        ``language`` is sent as ``asr_options.language``. ``language_hint`` (the user's
+        Telegram language) is not: qwen3-asr-flash's option is an instruction, not a
+        prior, so sending it would force every note of a user whose Telegram is in one
+        language into that language. It reaches the service only as ``language`` on the
+        one retry of an answer that is no transcript (``application.recognition``)."""
         prefix = _DATA_URI_PREFIXES.get(profile.encoding)
         if prefix is None:
             raise RecognitionFailed(

@@ -261,6 +261,10 @@ class FakeRecognizer:
         self._max_chunk_seconds = max_chunk_seconds
         self.failures: list[Exception] = []
         self.calls = 0
+        # Texts answered by the next calls, in order, instead of the audio's words (a
+        # recognizer's loop, then a good text); and each call's (language, language_hint).
+        self.answers: list[str] = []
+        self.requests: list[tuple[str | None, str | None]] = []
 
     @property
     def encoding(self) -> AudioEncoding:
@@ -271,12 +275,18 @@ class FakeRecognizer:
         return self._max_chunk_seconds
 
     async def recognize(
-        self, audio: bytes, profile: AudioProfile, language: str | None
+        self,
+        audio: bytes,
+        profile: AudioProfile,
+        language: str | None,
+        language_hint: str | None = None,
     ) -> Recognition:
         self.calls += 1
+        self.requests.append((language, language_hint))
         if self.failures:
             raise self.failures.pop(0)
-        return Recognition(audio.decode(), language or "en")
+        text = self.answers.pop(0) if self.answers else audio.decode()
+        return Recognition(text, language or "en")
 
 
 class FakeFormatter:

@@ -64,9 +64,9 @@ class SlowRecognizer(FakeRecognizer):
         self.gauge = Gauge()
         self.seconds = seconds
 
-    async def recognize(self, audio, profile, language):  # type: ignore[no-untyped-def]
+    async def recognize(self, audio, profile, language, language_hint=None):  # type: ignore[no-untyped-def]
         await self.gauge.hold(self.seconds)
-        return await super().recognize(audio, profile, language)
+        return await super().recognize(audio, profile, language, language_hint)
 
 
 def world(asr: int = 3, cpu: int = 2) -> tuple[SlowConverter, SlowRecognizer, ChunkedRecognition]:

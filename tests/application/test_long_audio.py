@@ -19,13 +19,13 @@ async def test_chunks_are_recognized_concurrently_and_joined_in_order() -> None:
     peak = 0
     original = world.recognizer.recognize
 
-    async def slow_recognize(audio, profile, language):  # type: ignore[no-untyped-def]
+    async def slow_recognize(audio, profile, language, language_hint=None):  # type: ignore[no-untyped-def]
         nonlocal in_flight, peak
         in_flight += 1
         peak = max(peak, in_flight)
         await asyncio.sleep(0.01)
         in_flight -= 1
-        return await original(audio, profile, language)
+        return await original(audio, profile, language, language_hint)
 
     world.recognizer.recognize = slow_recognize  # type: ignore[method-assign]
     source = AudioSource(MediaKind.AUDIO, "long", "u-long", 950.0)

@@ -170,11 +170,15 @@ class GatedRecognizer(FakeRecognizer):
         self.gate = asyncio.Event()
 
     async def recognize(
-        self, audio: bytes, profile: AudioProfile, language: str | None
+        self,
+        audio: bytes,
+        profile: AudioProfile,
+        language: str | None,
+        language_hint: str | None = None,
     ) -> Recognition:
         self.started.set()
         await self.gate.wait()
-        return await super().recognize(audio, profile, language)
+        return await super().recognize(audio, profile, language, language_hint)
 
 
 async def test_a_running_job_renews_its_lease_so_no_one_else_takes_it() -> None:

@@ -24,7 +24,7 @@ class ScriptedRecognizer(FakeRecognizer):
         super().__init__()
         self.transcript = transcript
 
-    async def recognize(self, audio, profile, language):  # type: ignore[no-untyped-def]
+    async def recognize(self, audio, profile, language, language_hint=None):  # type: ignore[no-untyped-def]
         self.calls += 1
         from application.ports import Recognition
 
