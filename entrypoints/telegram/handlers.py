@@ -128,7 +128,9 @@ class BotHandlers:
         if source is None:
             await message.reply_text(text("unsupported", lang))
             return
-        allowed, window, wait = self._windows.get(user.id, Window()).admit(
+        # Over the limit, the note is queued to start later, behind what others send
+        # meanwhile, and the status says its place; refused only past the longest deferral.
+        allowed, wait, window = self._windows.get(user.id, Window()).defer(
             self._now(),
             self._rate_limit,
         )
@@ -151,6 +153,7 @@ class BotHandlers:
                     style=style,
                     reply_to_message_id=message.message_id,
                     status_message_id=status.message_id if status is not None else None,
+                    defer_seconds=wait,
                 )
             )
         except Exception:

@@ -89,14 +89,22 @@ async def test_silence_gets_no_speech_and_costs_nothing(start_bot) -> None:  # t
     assert account is not None and (account.balance, account.spent) == (15, 0)
 
 
-async def test_a_user_over_the_rate_limit_gets_a_polite_reply(start_bot) -> None:  # type: ignore[no-untyped-def]
+async def test_a_note_over_the_rate_limit_is_queued_for_later_with_its_place(start_bot) -> None:  # type: ignore[no-untyped-def]
     _, prepare = scripted("fine")
     bot: RunningBot = start_bot(prepare, RATE_LIMIT_PER_MINUTE="2")
     fake = bot.fake
     for _ in range(3):
         fake.push_voice(USER, USER, fake.register_file(note_bytes()), duration=10)
-    await fake.wait_for_async(lambda: [t for t in visible(bot) if "wait" in t], timeout=30)
-    await fake.wait_for_async(lambda: len([t for t in visible(bot) if t == "fine"]) == 2)
+    await fake.wait_for_async(
+        lambda: len([t for t in visible(bot) if t == "fine"]) == 2, timeout=60
+    )
+    await fake.wait_for_async(
+        lambda: [t for t in visible(bot) if "In the queue, position 1" in t], timeout=30
+    )
+    assert not [t for t in visible(bot) if "wait" in t], "nobody is asked to send it again"
+    account = await bot.container.accounts().get(USER)
+    assert account is not None
+    assert account.reserved + account.spent == 3, "its minute is held for it (or spent)"
 
 
 async def test_balance_and_help_commands(start_bot) -> None:  # type: ignore[no-untyped-def]
