@@ -170,6 +170,7 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
         payments=ports.payments,
         gateway=ports.stars,
         clock=ports.clock,
+        alerts=ports.alerts,
     )
     flush = StuckJobFlush(jobs=ports.jobs, process=process, clock=ports.clock)
     sweeper = StuckJobSweeper(

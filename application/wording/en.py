@@ -24,6 +24,8 @@ TEXTS: dict[str, str] = {
     "choose_package": "Choose a package (paid in Telegram Stars):",
     "package": "{minutes} min — {stars} ⭐",
     "paid": "Thank you! {minutes} minutes added. Balance: {balance}.",
+    "payment_not_credited": "Your payment of {stars} ⭐ does not match the price of the package it was for, so no minutes were added. The owner has been told and will refund it. Payment reference: {charge_id}",
+    "payment_unrecognized": "Your payment of {stars} ⭐ was for an invoice that is no longer valid, so no minutes were added. The owner has been told and will refund it. Payment reference: {charge_id}",
     "invoice_sent": "Invoice sent.",
     "unknown_package": "This package is no longer offered. /buy_minutes",
     "limit_reached": "You have bought this package the maximum number of times.",

@@ -16,10 +16,11 @@ from typing import Any
 
 from telegram import InputFile, Update
 from telegram.ext import Application as PtbApplication
-from telegram.ext import CommandHandler, ContextTypes
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from application.bootstrap import UseCases
 from application.commands import FlushStuckJobs, GrantMinutes, RefundPayment
+from application.handlers.billing import RefundRefusal
 from application.views import Table
 from domain.jobs import VoiceJob
 from entrypoints.telegram.texts import text
@@ -45,8 +46,9 @@ class AdminHandlers:
             "refund": self.refund,
             "export": self.export,
         }
+        new_only = filters.UpdateType.MESSAGE  # an edited /credit must not grant again
         for name, handler in commands.items():
-            ptb.add_handler(CommandHandler(name, self._owner_only(handler)))
+            ptb.add_handler(CommandHandler(name, self._owner_only(handler), filters=new_only))
 
     def _owner_only(self, handler: Handler) -> Handler:
         async def guarded(update: Update, context: Context) -> None:
@@ -129,6 +131,19 @@ class AdminHandlers:
         outcome = await self._app.bus.handle(RefundPayment(args[0]))
         if outcome.refunded:
             await _say(update, f"refunded; {outcome.minutes_taken} min taken back")
+        elif outcome.already_refunded:
+            await _say(
+                update,
+                f"already refunded earlier ({outcome.minutes_taken} min were taken back); "
+                "nothing done now",
+            )
+        elif outcome.refusal is RefundRefusal.MINUTES_RESERVED:
+            await _say(
+                update,
+                f"not refunded yet: the user has {outcome.minutes_reserved} min reserved for "
+                "jobs in progress, and a refund takes back only free minutes. Nothing was "
+                "refunded; /refund again once the jobs finish (or /flush stuck ones).",
+            )
         else:
             await _say(update, f"not refunded: {outcome.reason}")
 

@@ -112,11 +112,14 @@ class BotHandlers:
             "yo": self.on_yo,
             "output": self.on_output,
         }
+        # Edits are not new requests: an edited command never runs again and an edited
+        # note (a caption added) is not accepted again; only new messages are handled.
+        new_only = filters.UpdateType.MESSAGE
         for name, handler in commands.items():
-            ptb.add_handler(CommandHandler(name, handler))
-        ptb.add_handler(MessageHandler(MEDIA, self.on_media))
+            ptb.add_handler(CommandHandler(name, handler, filters=new_only))
+        ptb.add_handler(MessageHandler(MEDIA & new_only, self.on_media))
         ptb.add_handler(CallbackQueryHandler(self.on_callback))
-        ptb.add_handler(MessageHandler(filters.COMMAND, self.on_unknown_command))
+        ptb.add_handler(MessageHandler(filters.COMMAND & new_only, self.on_unknown_command))
         ptb.add_error_handler(self.on_error)
 
     async def on_media(self, update: Update, context: Context) -> None:

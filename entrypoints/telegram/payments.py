@@ -11,6 +11,13 @@ confirmed gets no second confirmation). The invoice is a button's whole effect, 
 callback's answer after it is cosmetic; a refusal's alert and the pre-checkout answer
 raise when they fail, except that a retry finding the query answered already (Telegram's
 400) has nothing left to do.
+
+A payment that is not what its package costs (amount, currency, payload) is recorded
+uncredited by ``Billing``, which alerts the owner with its charge id; the buyer is told
+plainly that nothing was added, why, and that it will be refunded (the same retry rule).
+
+Edits are not updates to act on: every handler here takes new messages only
+(``filters.UpdateType.MESSAGE``), so an edited command does nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application as PtbApplication,
@@ -35,7 +42,8 @@ from telegram.ext import (
 
 from application.bootstrap import UseCases
 from application.commands import ApproveCheckout, BuyMinutes, CompletePayment
-from application.handlers.billing import Purchase
+from application.handlers.billing import PaymentOutcome, Purchase
+from domain.catalogue import PaymentProblem
 from entrypoints.telegram.texts import text
 
 log = logging.getLogger(__name__)
@@ -50,9 +58,10 @@ class PaymentHandlers:
 
     def register(self, ptb: PtbApplication) -> None:  # type: ignore[type-arg]
         """Register before the general handlers: in a group the first match wins."""
-        ptb.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, self.on_paid))
+        new_only = filters.UpdateType.MESSAGE
+        ptb.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT & new_only, self.on_paid))
         ptb.add_handler(PreCheckoutQueryHandler(self.on_checkout))
-        ptb.add_handler(CommandHandler("buy_minutes", self.on_buy_minutes))
+        ptb.add_handler(CommandHandler("buy_minutes", self.on_buy_minutes, filters=new_only))
         ptb.add_handler(CallbackQueryHandler(self.on_buy, pattern=f"^{BUY_PREFIX}"))
 
     async def on_buy_minutes(self, update: Update, context: Context) -> None:
@@ -126,6 +135,9 @@ class PaymentHandlers:
         except Exception:
             self._unconfirmed.add(charge_id)  # credited or not, the retry confirms
             raise
+        if outcome.problem is not None:
+            await self._not_credited(message, user.language_code, outcome, charge_id)
+            return
         if outcome.charge_minutes == 0 or (
             not outcome.credited and charge_id not in self._unconfirmed
         ):
@@ -137,6 +149,26 @@ class PaymentHandlers:
         )
         await message.reply_text(paid)  # raises: the retry sends it again
         self._unconfirmed.discard(charge_id)
+
+    async def _not_credited(
+        self, message: Message, language: str | None, outcome: PaymentOutcome, charge_id: str
+    ) -> None:
+        """Tell the buyer a payment was kept, not credited: the delivery that recorded it
+        tells, a duplicate delivery does not, the retry of a telling that failed does."""
+        stars = message.successful_payment.total_amount if message.successful_payment else 0
+        if not outcome.first_seen and charge_id not in self._unconfirmed:
+            return  # a duplicate delivery: the first one tells (or its retry does)
+        self._unconfirmed.discard(charge_id)
+        unrecognized = outcome.problem in (
+            PaymentProblem.BAD_PAYLOAD,
+            PaymentProblem.UNKNOWN_PACKAGE,
+        )
+        key = "payment_unrecognized" if unrecognized else "payment_not_credited"
+        try:
+            await message.reply_text(text(key, language, stars=stars, charge_id=charge_id))
+        except Exception:
+            self._unconfirmed.add(charge_id)  # the retry tells
+            raise
 
 
 async def _answered(answering: Coroutine[Any, Any, bool]) -> None:

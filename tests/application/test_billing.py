@@ -11,9 +11,9 @@ from application.commands import (
     GrantMinutes,
     RefundPayment,
 )
-from application.handlers.billing import Purchase
+from application.handlers.billing import Purchase, RefundRefusal
 from application.notices import NoticeReason
-from domain.catalogue import CheckoutRefusal
+from domain.catalogue import CheckoutRefusal, PaymentProblem
 from domain.jobs import AudioSource, JobStatus, MediaKind
 from tests.application.conftest import World
 from tests.application.in_memory import FakeAudio
@@ -69,10 +69,112 @@ async def test_a_refund_returns_the_stars_and_takes_back_unspent_minutes(world: 
     assert (outcome.refunded, outcome.minutes_taken) == (True, 50)
     assert world.stars.refunded == [(BUYER, "charge-9")]
     assert world.payments.rows["charge-9"].refunded_at is not None
-    again = await world.app.bus.handle(RefundPayment("charge-9"))
-    assert again.refunded and world.stars.refunded == [(BUYER, "charge-9")], "stars once"
     account = world.accounts.rows[BUYER]
     assert (account.balance, account.refunded) == (15, 50)
+
+
+async def test_a_second_refund_says_it_was_already_refunded(world: World) -> None:
+    await world.app.bus.handle(pay("charge-9"))
+    await world.app.bus.handle(RefundPayment("charge-9"))
+
+    again = await world.app.bus.handle(RefundPayment("charge-9"))
+
+    assert (again.refunded, again.already_refunded, again.minutes_taken) == (False, True, 50)
+    assert world.stars.refunded == [(BUYER, "charge-9")], "stars given back once"
+    account = world.accounts.rows[BUYER]
+    assert (account.balance, account.refunded) == (15, 50), "minutes taken back once"
+
+
+async def test_a_refund_waits_while_jobs_in_progress_hold_the_minutes(world: World) -> None:
+    """Decision: refuse (nothing refunded) while reserved minutes would make the refund take
+    back less than the payment credited; once the jobs settle, the refund takes it all."""
+    await world.app.bus.handle(pay("charge-9"))  # 15 trial + 50 = 65
+    world.files.files["long"] = FakeAudio(60.0 * 60)  # 60 minutes, queued
+    source = AudioSource(MediaKind.VOICE, "long", "long", 3600.0)
+    await world.app.bus.handle(AcceptVoiceNote("busy", BUYER, BUYER, source))
+    assert (world.accounts.rows[BUYER].balance, world.accounts.rows[BUYER].reserved) == (5, 60)
+
+    waiting = await world.app.bus.handle(RefundPayment("charge-9"))
+
+    assert not waiting.refunded and waiting.refusal is RefundRefusal.MINUTES_RESERVED
+    assert waiting.minutes_reserved == 60
+    assert world.stars.refunded == [] and world.payments.rows["charge-9"].refunded_at is None
+    assert world.accounts.rows[BUYER].balance == 5
+
+    world.clock.advance(3600)
+    await world.app.bus.handle(FlushStuckJobs(older_than_seconds=1800))  # the job settles
+    settled = await world.app.bus.handle(RefundPayment("charge-9"))
+
+    assert (settled.refunded, settled.minutes_taken) == (True, 50)
+    account = world.accounts.rows[BUYER]
+    assert (account.balance, account.reserved, account.refunded) == (15, 0, 50)
+
+
+async def test_a_refund_the_free_balance_covers_goes_through_beside_jobs(world: World) -> None:
+    await world.app.bus.handle(pay("charge-9"))  # 65
+    world.files.files["long"] = FakeAudio(150.0)
+    source = AudioSource(MediaKind.VOICE, "long", "long", 150.0)
+    await world.app.bus.handle(AcceptVoiceNote("busy", BUYER, BUYER, source))  # 3 reserved
+
+    outcome = await world.app.bus.handle(RefundPayment("charge-9"))
+
+    assert (outcome.refunded, outcome.minutes_taken) == (True, 50)
+    assert (world.accounts.rows[BUYER].balance, world.accounts.rows[BUYER].reserved) == (12, 3)
+
+
+async def test_a_payment_of_the_wrong_amount_is_recorded_not_credited_and_reported(
+    world: World,
+) -> None:
+    outcome = await world.app.bus.handle(pay("charge-x", f"vs1:m8888:{BUYER}", 1))
+
+    assert (outcome.credited, outcome.minutes, outcome.problem) == (
+        False,
+        0,
+        PaymentProblem.WRONG_AMOUNT,
+    )
+    assert BUYER not in world.accounts.rows or world.accounts.rows[BUYER].purchased == 0
+    record = world.payments.rows["charge-x"]
+    assert (record.package_id, record.stars, record.minutes) == ("m8888", 1, 0)
+    assert len(world.alerts.sent) == 1 and "charge-x" in world.alerts.sent[0]
+    assert str(BUYER) in world.alerts.sent[0]
+
+    again = await world.app.bus.handle(pay("charge-x", f"vs1:m8888:{BUYER}", 1))
+    assert not again.credited and not again.first_seen
+    assert len(world.alerts.sent) == 1, "the owner is alerted once per charge"
+
+
+async def test_a_payment_in_another_currency_is_not_credited(world: World) -> None:
+    outcome = await world.app.bus.handle(
+        CompletePayment(BUYER, "charge-usd", f"vs1:m50:{BUYER}", "USD", 35)
+    )
+
+    assert not outcome.credited and outcome.problem is PaymentProblem.WRONG_CURRENCY
+    assert world.payments.rows["charge-usd"].minutes == 0
+    assert "charge-usd" in world.alerts.sent[0]
+
+
+async def test_a_stale_or_unknown_payload_is_recorded_and_reported(world: World) -> None:
+    stale = await world.app.bus.handle(pay("charge-old", f"vs1:m51:{BUYER}", 35))
+    garbled = await world.app.bus.handle(pay("charge-bad", "free-minutes-please", 35))
+
+    assert stale.problem is PaymentProblem.UNKNOWN_PACKAGE
+    assert garbled.problem is PaymentProblem.BAD_PAYLOAD
+    assert not stale.credited and not garbled.credited
+    assert world.payments.rows["charge-old"].package_id == "unknown"
+    assert [("charge-old" in a, "charge-bad" in a) for a in world.alerts.sent] == [
+        (True, False),
+        (False, True),
+    ]
+    assert world.accounts.rows.get(BUYER) is None or world.accounts.rows[BUYER].purchased == 0
+
+
+async def test_an_uncredited_payment_can_be_refunded_taking_no_minutes(world: World) -> None:
+    await world.app.bus.handle(pay("charge-x", f"vs1:m8888:{BUYER}", 1))
+
+    outcome = await world.app.bus.handle(RefundPayment("charge-x"))
+
+    assert (outcome.refunded, outcome.minutes_taken) == (True, 0)
+    assert world.stars.refunded == [(BUYER, "charge-x")]
 
 
 async def test_a_refused_refund_changes_nothing(world: World) -> None:

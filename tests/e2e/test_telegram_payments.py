@@ -79,3 +79,77 @@ async def test_admin_commands_answer_the_owner_only(start_bot) -> None:  # type:
     assert csv_file.data is not None and b"5150,45," in csv_file.data
     fake.push_text(OWNER, OWNER, "/user 5150")
     await fake.wait_for_async(lambda: [t for t in visible(bot, OWNER) if "balance 45" in t])
+
+
+async def test_a_payment_that_is_not_the_package_s_price_is_not_credited(start_bot) -> None:  # type: ignore[no-untyped-def]
+    """``total_amount`` 1 for the 8888-minute package (a forged update, or a Telegram fault):
+    recorded, not credited; the buyer is told plainly, the owner alerted with the charge id."""
+    bot: RunningBot = start_bot(OWNER_ID=str(OWNER))
+    fake = bot.fake
+
+    for _ in range(2):  # delivered twice: told once, alerted once
+        fake.push_successful_payment(
+            BUYER, BUYER, "XTR", 1, f"vs1:m8888:{BUYER}", telegram_payment_charge_id="forged-1"
+        )
+
+    [told] = await fake.wait_for_async(
+        lambda: [t for t in visible(bot, BUYER) if "no minutes were added" in t], timeout=60
+    )
+    assert "forged-1" in told and "refund" in told
+    [alert] = await fake.wait_for_async(
+        lambda: [t for t in visible(bot, OWNER) if "forged-1" in t], timeout=60
+    )
+    assert "NOT credited" in alert and str(BUYER) in alert
+    await fake.wait_for_async(lambda: not fake.pending_updates())
+    account = await bot.container.accounts().get(BUYER)
+    assert account is None or (account.purchased, account.balance) == (0, 15)
+    payment = await bot.container.payments().get("forged-1")
+    assert payment is not None and (payment.stars, payment.minutes) == (1, 0)
+
+    fake.push_text(OWNER, OWNER, "/refund forged-1")
+    await fake.wait_for_async(
+        lambda: [t for t in visible(bot, OWNER) if "refunded; 0 min" in t], timeout=60
+    )
+    assert [r.telegram_payment_charge_id for r in fake.refunds()] == ["forged-1"]
+    assert len([t for t in visible(bot, BUYER) if "no minutes were added" in t]) == 1
+    assert len([t for t in visible(bot, OWNER) if "NOT credited" in t]) == 1
+
+
+async def test_a_payment_for_a_stale_invoice_is_explained_and_reported(start_bot) -> None:  # type: ignore[no-untyped-def]
+    bot: RunningBot = start_bot(OWNER_ID=str(OWNER))
+    fake = bot.fake
+
+    fake.push_successful_payment(
+        BUYER,
+        BUYER,
+        "XTR",
+        35,
+        f"vs1:m51:{BUYER}",
+        telegram_payment_charge_id="stale-1",
+        language_code="ru",
+    )
+
+    [told] = await fake.wait_for_async(
+        lambda: [t for t in visible(bot, BUYER) if "stale-1" in t], timeout=60
+    )
+    assert "больше не действует" in told
+    await fake.wait_for_async(lambda: [t for t in visible(bot, OWNER) if "stale-1" in t])
+
+
+async def test_refund_twice_says_already_refunded(start_bot) -> None:  # type: ignore[no-untyped-def]
+    bot: RunningBot = start_bot(OWNER_ID=str(OWNER))
+    fake = bot.fake
+    fake.push_successful_payment(
+        BUYER, BUYER, "XTR", 35, f"vs1:m50:{BUYER}", telegram_payment_charge_id="charge-7"
+    )
+    await fake.wait_for_async(lambda: [t for t in visible(bot, BUYER) if "50 minutes added" in t])
+
+    fake.push_text(OWNER, OWNER, "/refund charge-7")
+    await fake.wait_for_async(lambda: [t for t in visible(bot, OWNER) if "refunded;" in t])
+    fake.push_text(OWNER, OWNER, "/refund charge-7")
+
+    await fake.wait_for_async(
+        lambda: [t for t in visible(bot, OWNER) if "already refunded" in t], timeout=60
+    )
+    assert len([t for t in visible(bot, OWNER) if t.startswith("refunded;")]) == 1
+    assert [r.telegram_payment_charge_id for r in fake.refunds()] == ["charge-7"]
