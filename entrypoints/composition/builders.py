@@ -14,6 +14,7 @@ from application.ports import TextFormatter
 from domain.policies import AudioEncoding
 from entrypoints.composition.closing import Closing
 from entrypoints.composition.settings import Settings
+from infrastructure.cloud_credentials import AccessKey, CloudCredentials
 from infrastructure.dashscope import DashScopeRecognizer, QwenFormatter
 from infrastructure.gemini import GeminiFormatter
 from infrastructure.mns import MnsJobQueue
@@ -59,10 +60,15 @@ def open_gemini(api_key: str, base_url: str, model: str, closing: Closing) -> Ge
     return formatter
 
 
+def cloud_credentials(settings: Settings) -> CloudCredentials:
+    """The keys Tablestore and MNS sign with, one source for both: the configured ones, or
+    the function role's; the FC handlers rotate it from each invocation's context."""
+    return CloudCredentials(AccessKey(*settings.alibaba_keys))
+
+
 def open_mns(
     endpoint: str,
-    access_key_id: str,
-    access_key_secret: str,
+    credentials: CloudCredentials,
     *,
     queue_name: str,
     visibility_seconds: float,
@@ -70,10 +76,11 @@ def open_mns(
 ) -> MnsJobQueue:
     queue = MnsJobQueue(
         endpoint,
-        access_key_id,
-        access_key_secret,
+        "",
+        "",
         queue_name,
         visibility_timeout_seconds=visibility_seconds,
+        credentials=credentials,
     )
     closing.register("mns", queue.close)
     return queue
@@ -126,8 +133,8 @@ def telegram_download_limit(api_base_url: str) -> int:
 
 
 def open_tablestore(
-    endpoint: str, access_key_id: str, access_key_secret: str, instance: str, closing: Closing
+    endpoint: str, credentials: CloudCredentials, instance: str, closing: Closing
 ) -> TablestoreConnection:
-    connection = TablestoreConnection(endpoint, access_key_id, access_key_secret, instance)
+    connection = TablestoreConnection(endpoint, "", "", instance, credentials=credentials)
     closing.register("tablestore", connection.close)
     return connection

@@ -62,11 +62,11 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     sqlite = providers.Singleton(builders.open_sqlite, config.data_dir, closing)
 
+    cloud_credentials = providers.Singleton(builders.cloud_credentials, settings)
     tablestore = providers.Singleton(
         builders.open_tablestore,
         config.tablestore_endpoint,
-        config.alibaba_access_key_id,
-        config.alibaba_access_key_secret,
+        cloud_credentials,
         config.tablestore_instance,
         closing,
     )
@@ -89,8 +89,7 @@ class Container(containers.DeclarativeContainer):
         mns=providers.Singleton(
             builders.open_mns,
             config.mns_endpoint,
-            config.alibaba_access_key_id,
-            config.alibaba_access_key_secret,
+            cloud_credentials,
             queue_name=config.mns_queue,
             visibility_seconds=config.queue_visibility_seconds,
             closing=closing,

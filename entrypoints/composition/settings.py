@@ -47,18 +47,13 @@ BACKEND_REQUIRES = {
     ("WHISPER_BACKEND", "qwen-asr"): ("DASHSCOPE_API_KEY",),
     ("FORMATTER_BACKEND", "qwen"): ("DASHSCOPE_API_KEY",),
     ("FORMATTER_BACKEND", "gemini"): ("GOOGLE_API_KEY",),
-    ("STORAGE_BACKEND", "tablestore"): (
-        "TABLESTORE_ENDPOINT",
-        "TABLESTORE_INSTANCE",
-        "ALIBABA_ACCESS_KEY_ID",
-        "ALIBABA_ACCESS_KEY_SECRET",
-    ),
-    ("QUEUE_BACKEND", "mns"): (
-        "MNS_ENDPOINT",
-        "ALIBABA_ACCESS_KEY_ID",
-        "ALIBABA_ACCESS_KEY_SECRET",
-    ),
+    ("STORAGE_BACKEND", "tablestore"): ("TABLESTORE_ENDPOINT", "TABLESTORE_INSTANCE"),
+    ("QUEUE_BACKEND", "mns"): ("MNS_ENDPOINT",),
 }
+# Tablestore and MNS sign with ALIBABA_ACCESS_KEY_ID/SECRET (a RAM user's keys, or STS
+# keys with ALIBABA_SECURITY_TOKEN) or, when those are not set, with the function role's
+# temporary credentials Function Compute puts in ALIBABA_CLOUD_*.
+ALIBABA_KEY_BACKENDS = (("STORAGE_BACKEND", "tablestore"), ("QUEUE_BACKEND", "mns"))
 
 _ENV = "env"
 _KIND = "kind"
@@ -120,6 +115,11 @@ class Settings:
     google_api_key: str = _text("GOOGLE_API_KEY", secret=True)
     alibaba_access_key_id: str = _text("ALIBABA_ACCESS_KEY_ID", secret=True)
     alibaba_access_key_secret: str = _text("ALIBABA_ACCESS_KEY_SECRET", secret=True)
+    alibaba_security_token: str = _text("ALIBABA_SECURITY_TOKEN", secret=True)
+    # Set by Function Compute for a function with a role; used when the keys above are not.
+    alibaba_cloud_access_key_id: str = _text("ALIBABA_CLOUD_ACCESS_KEY_ID", secret=True)
+    alibaba_cloud_access_key_secret: str = _text("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret=True)
+    alibaba_cloud_security_token: str = _text("ALIBABA_CLOUD_SECURITY_TOKEN", secret=True)
     telegram_bot_token: str = _text("TELEGRAM_BOT_TOKEN", secret=True)
     telegram_webhook_secret: str = _text("TELEGRAM_WEBHOOK_SECRET", secret=True)
 
@@ -153,6 +153,19 @@ class Settings:
     @property
     def data_dir(self) -> Path:
         return Path(self.voicescribe_data_dir).expanduser()
+
+    @property
+    def alibaba_keys(self) -> tuple[str, str, str]:
+        """Key id, secret and security token for Tablestore and MNS: the configured keys,
+        else the function role's (``ALIBABA_CLOUD_*``); the token is empty for static keys."""
+        if self.alibaba_access_key_id or self.alibaba_access_key_secret:
+            key = self.alibaba_access_key_id, self.alibaba_access_key_secret
+            return (*key, self.alibaba_security_token)
+        return (
+            self.alibaba_cloud_access_key_id,
+            self.alibaba_cloud_access_key_secret,
+            self.alibaba_cloud_security_token,
+        )
 
     @property
     def stale_after_seconds(self) -> float:
@@ -210,6 +223,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     for backend in PROFILES[profile]:
         required.update(BACKEND_REQUIRES.get((backend, settings.value(backend)), ()))
     missing = sorted(name for name in required if not settings.value(name))
+    uses_keys = any(settings.value(backend) == name for backend, name in ALIBABA_KEY_BACKENDS)
+    key_id, key_secret, _ = settings.alibaba_keys
+    if uses_keys and not (key_id and key_secret):
+        keys = ("ALIBABA_ACCESS_KEY_ID", "ALIBABA_ACCESS_KEY_SECRET")
+        missing = sorted([*missing, *(name for name in keys if not settings.value(name))])
     if missing:
         problems.append("missing environment variables: " + ", ".join(missing))
     if problems:

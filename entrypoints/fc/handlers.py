@@ -3,7 +3,8 @@
 Handlers (Python built-in runtime; ``deploy/s.yaml`` wires them):
 
 - ``initializer(context)``: reads the settings from the environment and builds the DI
-  container, once per instance; every invocation the instance serves reuses it.
+  container, once per instance; every invocation the instance serves reuses it. Every
+  handler hands its context's credentials (the role's, rotated) to the runtime.
 - ``webhook_handler(event, context)``: an HTTP trigger. The event is run through the
   ``voicescribe webhook`` Starlette app (secret, size cap, ``update_id`` claim) in
   process, and the handler returns only once the bot has finished with the update.
@@ -46,7 +47,7 @@ SETTLE_HOPS = 3  # loop turns given to hand-overs (a queue put waking its getter
 
 def initializer(context: Any) -> None:
     """FC instance initializer: settings and container, before the first invocation."""
-    runtime()
+    runtime().use_credentials_of(context)
 
 
 def pre_stop(context: Any) -> None:
@@ -63,6 +64,7 @@ def webhook_handler(event: bytes | str, context: Any) -> dict[str, object]:
         log.warning("webhook: %s", error)
         return HttpResponse(400).to_fc()
     current = runtime()
+    current.use_credentials_of(context)
 
     async def serve() -> HttpResponse:
         app = await current.webhook_app()
@@ -92,6 +94,7 @@ def worker_handler(event: bytes | str, context: Any) -> str:
     reserve = max(MIN_RESERVE_SECONDS, budget / 3)
     parsed = parse_worker_event(event)
     current = runtime()
+    current.use_credentials_of(context)
     concurrency = current.settings.worker_concurrency
 
     async def work() -> str:

@@ -6,6 +6,12 @@ HTTP client, which belong to the loop they were first used on, and FC reuses ins
 the instance's whole life in a daemon thread, and each (synchronous) handler submits
 its coroutine to it and waits. Between invocations FC freezes the process, loop
 included; it resumes where it was on the next one.
+
+Credentials. A function with a role gets the role's temporary STS credentials, in the
+environment at start (``ALIBABA_CLOUD_*``, read by the settings) and, current, in each
+invocation's ``context.credentials``; an instance outlives them, so every handler passes
+its context to ``use_credentials_of`` and Tablestore and MNS sign the next request with
+them. Configured static keys (``ALIBABA_ACCESS_KEY_ID``) are left as they are.
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from entrypoints.composition.container import Channel, Container, build_containe
 from entrypoints.composition.settings import ConfigurationError, Settings, load_settings
 from entrypoints.fc.http_event import AsgiApp, AsgiLifespan
 from entrypoints.http.app import create_webhook_app
+from infrastructure.cloud_credentials import AccessKey
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -48,6 +57,20 @@ class FcRuntime:
         except BaseException:
             self._stop_loop()
             raise
+
+    def use_credentials_of(self, context: Any) -> None:
+        """Sign from now on with the role's credentials this invocation's context carries
+        (FC rotates them); nothing changes without them or with configured static keys."""
+        given = getattr(context, "credentials", None)
+        if given is None or self.settings.alibaba_access_key_id:
+            return
+        key = AccessKey(
+            str(getattr(given, "access_key_id", "") or ""),
+            str(getattr(given, "access_key_secret", "") or ""),
+            str(getattr(given, "security_token", "") or ""),
+        )
+        if self.container.cloud_credentials().rotate(key):
+            log.info("Alibaba Cloud credentials from the invocation's context: %r", key)
 
     def run(self, work: Coroutine[Any, Any, T]) -> T:
         """Run ``work`` on the instance's loop and wait for it (from any thread)."""

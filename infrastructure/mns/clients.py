@@ -6,6 +6,10 @@ SDK calls builds its own clients on first use (``threading.local``), and no SDK 
 handed to another thread. Each thread keeps two: one for short calls (socket timeout
 ``request_timeout``) and one for long polls, whose timeout is the wait plus that margin,
 so a hung server is noticed and a long poll is never cut short.
+
+Every client signs each request with the current key of one ``CloudCredentials``: static
+keys, or the function role's rotated STS key on Function Compute (its token travels as
+the ``security-token`` header), so a client opened before a rotation signs with the new key.
 """
 
 from __future__ import annotations
@@ -13,20 +17,23 @@ from __future__ import annotations
 import threading
 
 from mns.account import Account
+from mns.auth import Credentials
 from mns.mns_client import MNSClient
 from mns.queue import Queue
+
+from infrastructure.cloud_credentials import CloudCredentials
 
 
 class ThreadLocalQueues:
     def __init__(
         self,
         endpoint: str,
-        access_key_id: str,
-        access_key_secret: str,
+        credentials: CloudCredentials,
         queue_name: str,
         request_timeout_seconds: float,
     ) -> None:
-        self._account_args = (endpoint, access_key_id, access_key_secret)
+        self._endpoint = endpoint
+        self._signing_keys = _SigningKeys(credentials)
         self._queue_name = queue_name
         self._timeout = request_timeout_seconds
         self._local = threading.local()
@@ -59,7 +66,7 @@ class ThreadLocalQueues:
             client.close_connection()
 
     def _open(self, timeout: float) -> Queue:
-        account = Account(*self._account_args)
+        account = Account(self._endpoint, credentials_provider=self._signing_keys)
         client = account.get_client()
         _set_socket_timeout(client, timeout)
         with self._lock:
@@ -67,6 +74,18 @@ class ThreadLocalQueues:
         queue = account.get_queue(self._queue_name)
         queue.set_encoding(False)  # the body codec (body.py) does the base64 itself
         return queue
+
+
+class _SigningKeys:
+    """What the SDK signs each request with: the current key, read per request (the SDK
+    calls ``get_credentials`` before signing each one; it needs no base class)."""
+
+    def __init__(self, credentials: CloudCredentials) -> None:
+        self._credentials = credentials
+
+    def get_credentials(self) -> Credentials:
+        key = self._credentials.current()
+        return Credentials(key.key_id, key.secret, key.security_token)
 
 
 def _set_socket_timeout(client: MNSClient, seconds: float) -> None:

@@ -24,6 +24,7 @@ from mns.queue import Message, QueueMeta
 
 from application.errors import QueueError
 from application.ports import QueueBacklog, QueueMessage
+from infrastructure.cloud_credentials import AccessKey, CloudCredentials
 from infrastructure.mns.body import UndecodableBody, decode_job, encode_job
 from infrastructure.mns.clients import ThreadLocalQueues
 from infrastructure.mns.errors import EMPTY_CODES, receipt_of, server_code, translated
@@ -50,16 +51,22 @@ class MnsJobQueue:
         retry: RetryPolicy | None = None,
         max_receivers: int = 8,
         max_senders: int = 4,
+        security_token: str = "",
+        credentials: CloudCredentials | None = None,
     ) -> None:
         """``max_receivers`` long polls may be in flight at once, and beside them
         ``max_senders`` other calls: a receiver waiting on an empty queue never holds up
-        an enqueue or an acknowledgement."""
+        an enqueue or an acknowledgement. ``credentials``, when given, is what every
+        request is signed with (it may rotate); the two keys and ``security_token`` are
+        then not used."""
         self._name = queue_name
         self._visibility = _whole_seconds(visibility_timeout_seconds, 1, MAX_VISIBILITY_SECONDS)
         self._retry = retry or RetryPolicy(attempts=4, base_delay_seconds=0.5, budget_seconds=30)
-        self._queues = ThreadLocalQueues(
-            endpoint, access_key_id, access_key_secret, queue_name, request_timeout_seconds
-        )
+        if credentials is None:
+            credentials = CloudCredentials(
+                AccessKey(access_key_id, access_key_secret, security_token)
+            )
+        self._queues = ThreadLocalQueues(endpoint, credentials, queue_name, request_timeout_seconds)
         self._polls = ThreadPoolExecutor(max_receivers, thread_name_prefix="mns-poll")
         self._calls = ThreadPoolExecutor(max_senders, thread_name_prefix="mns-call")
         self._closed = False

@@ -7,6 +7,10 @@ timeout and a quiet logger; its calls run on a small thread pool owned by the co
 (the client is thread-safe: per-request state only, over urllib3's thread-safe pool), and
 ``call`` retries them with ``with_retries``: reads on any transient error, writes only when
 the service certainly did not run them (see errors.py). Close it once at shutdown.
+
+Requests are signed with static keys, or with a ``CloudCredentials`` read on every request:
+the function role's STS key on Function Compute (its token travels as ``x-ots-ststoken``),
+rotated while the connection lives (cloud_credentials.py).
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from typing import Any, TypeVar
 
 import attrs
 from tablestore import NoRetryPolicy, OTSClient, OTSClientError
+from tablestore.credentials import Credentials
 
 from application.errors import StorageError
+from infrastructure.cloud_credentials import AccessKey, CloudCredentials
 from infrastructure.retrying import RetryPolicy, with_retries
 from infrastructure.tablestore.errors import TablestoreError, translate
 
@@ -61,6 +67,18 @@ class _DoNotRetry(Exception):
         self.error = error
 
 
+class _SigningKeys:
+    """What the SDK signs each request with: the current key, read per request (the SDK
+    calls ``get_credentials`` before signing each one; it needs no base class)."""
+
+    def __init__(self, credentials: CloudCredentials) -> None:
+        self._credentials = credentials
+
+    def get_credentials(self) -> Credentials:
+        key = self._credentials.current()
+        return Credentials(key.key_id, key.secret, key.security_token or None)
+
+
 class TablestoreConnection:
     def __init__(
         self,
@@ -73,19 +91,30 @@ class TablestoreConnection:
         timeout_seconds: float = 10.0,
         retry_policy: RetryPolicy = DEFAULT_RETRY,
         max_concurrency: int = 8,
+        security_token: str = "",
+        credentials: CloudCredentials | None = None,
     ) -> None:
-        """Nothing is sent here. Raises ``StorageError`` (permanent) for a bad endpoint,
-        empty credentials or a prefix that cannot start a table name."""
+        """Nothing is sent here. ``credentials``, when given, is what every request is
+        signed with (it may rotate) and the two keys and ``security_token`` are not used.
+        Raises ``StorageError`` (permanent) for a bad endpoint, empty credentials or a
+        prefix that cannot start a table name."""
         if not _PREFIX.fullmatch(table_prefix):
             raise StorageError(f"bad Tablestore table prefix {table_prefix!r}", transient=False)
+        if credentials is None:
+            credentials = CloudCredentials(
+                AccessKey(access_key_id, access_key_secret, security_token)
+            )
+        if not credentials.current().complete:
+            raise StorageError("tablestore: empty access key id or secret", transient=False)
         sdk_log = logging.getLogger(_SDK_LOGGER)
         sdk_log.setLevel(logging.CRITICAL)  # our errors carry code, message and request id
         try:
             self._client = OTSClient(
                 endpoint,
-                access_key_id,
-                access_key_secret,
+                None,
+                None,
                 instance,
+                credentials_provider=_SigningKeys(credentials),
                 retry_policy=NoRetryPolicy(),
                 socket_timeout=timeout_seconds,
                 max_connection=max_concurrency,

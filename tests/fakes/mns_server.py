@@ -7,6 +7,9 @@ mapping under test are the production ones. The fake checks every request's
 timeouts, receipt handles and dequeue counts, records every request, and plays scripted
 faults (error statuses, malformed XML, delays). Visibility uses an injectable clock, so
 tests move time instead of sleeping; long polls wait in real time and wake on a send.
+Besides its static keys it accepts temporary STS keys a test grants (``grant_sts``): such a
+request must carry the key's token in the ``security-token`` header, as MNS requires, and a
+revoked (expired) key is refused.
 """
 
 from __future__ import annotations
@@ -116,6 +119,7 @@ class MnsFake:
         self._closing = False
         self._in_flight = 0
         self.max_in_flight = 0
+        self._sts: dict[str, tuple[str, str]] = {}  # key id: secret, token
 
     def __enter__(self) -> MnsFake:
         self._server = _Server(("127.0.0.1", 0), _handler_for(self))
@@ -152,6 +156,16 @@ class MnsFake:
         """Messages in the queue, hidden ones included."""
         with self._cond:
             return len(self._queues[name].messages)
+
+    def grant_sts(self, key_id: str, secret: str, token: str) -> None:
+        """Accept requests signed with this temporary key and carrying its token."""
+        with self._cond:
+            self._sts[key_id] = (secret, token)
+
+    def revoke_sts(self, key_id: str) -> None:
+        """The temporary key expired: requests signed with it are refused from now on."""
+        with self._cond:
+            self._sts.pop(key_id, None)
 
     def inject(self, *faults: Fault) -> MnsFake:
         """Answer the next matching requests with ``faults``, in order."""
@@ -206,15 +220,20 @@ class MnsFake:
             raise MnsError(408, "TimeExpired", "The http request you sent is expired.")
         if headers.get("x-mns-version") != "2015-06-06":
             raise MnsError(400, "InvalidVersionHeader", "x-mns-version must be 2015-06-06.")
-        if key_id != self.access_key_id:
+        with self._cond:
+            granted = self._sts.get(key_id)
+        secret = self.access_key_secret if granted is None else granted[0]
+        if key_id != self.access_key_id and granted is None:
             raise MnsError(403, "InvalidAccessKeyId", "The AccessKey Id you provided is not exist.")
+        if granted is not None and headers.get("security-token") != granted[1]:
+            raise MnsError(403, "InvalidSecurityToken", "The security token is invalid.")
         digest = base64.b64encode(hashlib.md5(raw).hexdigest().encode()).decode()
         if raw and headers.get("content-md5") != digest:
             raise MnsError(400, "InvalidDegist", "The Content-MD5 you specified is invalid.")
         signed = "".join(f"{k}:{headers[k]}\n" for k in sorted(headers) if k.startswith("x-mns-"))
         md5, kind = headers.get("content-md5", ""), headers.get("content-type", "")
         text = "\n".join([method, md5, kind, headers["date"], signed + target])
-        mac = hmac.new(self.access_key_secret.encode(), text.encode(), hashlib.sha1)
+        mac = hmac.new(secret.encode(), text.encode(), hashlib.sha1)
         if not hmac.compare_digest(base64.b64encode(mac.digest()).decode(), signature):
             raise MnsError(403, "SignatureDoesNotMatch", "The request signature does not match.")
 

@@ -13,6 +13,10 @@ after the client gave up).
         client = OTSClient(fake.endpoint, fake.access_key_id, fake.access_key_secret,
                            fake.instance, retry_policy=NoRetryPolicy())
         fake.fail("OTSServerBusy", status=503, api="PutRow")  # the next PutRow only
+
+Besides its static keys it accepts temporary STS keys the test grants (``grant_sts``), as
+the service accepts a role's: such a request must carry its token in ``x-ots-ststoken``,
+and a revoked (expired) key is refused with ``OTSAuthFailed``.
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ class FakeTablestore:
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._sts: dict[str, tuple[Credentials, str]] = {}  # key id: keys, token
 
     @property
     def endpoint(self) -> str:
@@ -120,6 +125,25 @@ class FakeTablestore:
         with self._lock:
             self._faults.clear()
 
+    def grant_sts(self, key_id: str, secret: str, token: str) -> None:
+        """Accept requests signed with this temporary key and carrying its token."""
+        with self._lock:
+            self._sts[key_id] = (Credentials(key_id, secret, self.instance), token)
+
+    def revoke_sts(self, key_id: str) -> None:
+        """The temporary key expired: requests signed with it are refused from now on."""
+        with self._lock:
+            self._sts.pop(key_id, None)
+
+    def credentials_for(self, headers: dict[str, str]) -> Credentials | None:
+        """The keys a request claims to be signed with; None for a key nobody issued."""
+        key_id = headers.get("x-ots-accesskeyid", "")
+        with self._lock:
+            granted = self._sts.get(key_id)
+        if granted is not None:
+            return granted[0]
+        return self.credentials if key_id == self.access_key_id else None
+
     def calls(self, api: str) -> list[RecordedRequest]:
         with self._lock:
             return [request for request in self.requests if request.api == api]
@@ -127,12 +151,19 @@ class FakeTablestore:
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
         """One request: ``(status, body)``; the HTTP layer adds the signed headers."""
         api = path.strip("/")
-        record = RecordedRequest(api, headers, body, self.credentials.signature_ok(path, headers))
+        credentials = self.credentials_for(headers)
+        signed = credentials is not None and credentials.signature_ok(path, headers)
+        record = RecordedRequest(api, headers, body, signed)
         with self._lock:
             self.requests.append(record)
             fault = self._take_fault(api)
+            granted = self._sts.get(headers.get("x-ots-accesskeyid", ""))
         try:
-            self.credentials.verify(path, headers, body)
+            if credentials is None:
+                raise OtsError(403, "OTSAuthFailed", "The AccessKeyId is invalid or expired.")
+            credentials.verify(path, headers, body)
+            if granted is not None and headers.get("x-ots-ststoken") != granted[1]:
+                raise OtsError(403, "OTSAuthFailed", "The security token is invalid.")
             if fault is not None and fault.delay_seconds:
                 time.sleep(fault.delay_seconds)
             if fault is not None and fault.error is not None:
@@ -176,9 +207,12 @@ class _Handler(BaseHTTPRequestHandler):
         status, answer = self.server.fake.handle(self.path, headers, body)
         try:
             self.send_response(status)
-            for name, value in self.server.fake.credentials.response_headers(
-                self.path, answer
-            ).items():
+            # An unknown key cannot be signed for: the answer then carries no authorization.
+            signer = self.server.fake.credentials_for(headers) or self.server.fake.credentials
+            answer_headers = signer.response_headers(self.path, answer)
+            if self.server.fake.credentials_for(headers) is None:
+                answer_headers.pop("authorization")
+            for name, value in answer_headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
