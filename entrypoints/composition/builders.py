@@ -10,7 +10,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from application.ports import TextFormatter
+from application.ports import AudioConverter, TextFormatter
 from domain.policies import AudioEncoding
 from entrypoints.composition.closing import Closing
 from entrypoints.composition.settings import Settings
@@ -39,10 +39,16 @@ def models_dir(data_dir: str, configured: str = "") -> Path:
 
 
 def open_dashscope_recognizer(
-    api_key: str, base_url: str, model: str, closing: Closing, audio_format: str = "opus"
+    api_key: str,
+    base_url: str,
+    model: str,
+    closing: Closing,
+    audio_format: str = "opus",
+    converter: AudioConverter | None = None,
 ) -> DashScopeRecognizer:
+    """``converter``: for falling back to MP3 should DashScope refuse OGG/Opus."""
     recognizer = DashScopeRecognizer(
-        api_key, base_url, model, audio_format=AudioEncoding(audio_format)
+        api_key, base_url, model, audio_format=AudioEncoding(audio_format), converter=converter
     )
     closing.register("dashscope recognizer", recognizer.close)
     return recognizer

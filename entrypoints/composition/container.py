@@ -128,6 +128,7 @@ class Container(containers.DeclarativeContainer):
                 config.asr_model,
                 closing,
                 audio_format=config.asr_audio_format,
+                converter=converter,
             )
         },
     )

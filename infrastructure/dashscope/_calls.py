@@ -71,7 +71,15 @@ def _status_error(response: Any, status: int | None, error: type[E]) -> E:
             failure.retry_after = hint  # type: ignore[attr-defined]  # read by with_retries
         return failure
     reason = _PERMANENT_REASONS.get(status, "DashScope refused the request")
-    return error(f"{reason} {detail}", transient=False)
+    refusal = error(f"{reason} {detail}", transient=False)
+    refusal.dashscope_status = status  # type: ignore[attr-defined]  # read by refused_input
+    return refusal
+
+
+def refused_input(failure: PortError) -> bool:
+    """Whether DashScope answered 400: it could not take what it was sent (a parameter or
+    the audio itself, e.g. a format it does not read)."""
+    return getattr(failure, "dashscope_status", None) == 400
 
 
 def _retry_after(headers: Any) -> float | None:

@@ -9,20 +9,33 @@ request takes at most 5 minutes and 10 MB of base64, so ``max_chunk_seconds`` is
 at 32-48 kbit/s that is 1.1-1.7 MB of audio, 1.5-2.2 MB as base64. Every call is bounded
 by a timeout and retried while the error is transient; the base URL is passed per call,
 so no SDK global is touched.
+
+A wrong guess about Opus must never fail users: if DashScope refuses an OGG/Opus upload
+(400) and the same audio as MP3 is taken, the recognizer sends MP3 from then on, for the
+rest of the process (``encoding`` says so, so new jobs are prepared as MP3 directly), and
+logs that once. It needs the converter for that; without one the refusal stands.
 """
 
 from __future__ import annotations
 
 import base64
+import logging
 from typing import Any
 
 import dashscope
 
-from application.errors import RecognitionFailed
-from application.ports import Recognition
-from domain.policies import AudioEncoding, AudioProfile
-from infrastructure.dashscope._calls import INTL_BASE_URL, call_dashscope, close_dashscope_sessions
+from application.errors import PortError, RecognitionFailed
+from application.ports import AudioConverter, Recognition
+from domain.policies import SHORT_MP3, SHORT_OPUS, STANDARD_MP3, AudioEncoding, AudioProfile
+from infrastructure.dashscope._calls import (
+    INTL_BASE_URL,
+    call_dashscope,
+    close_dashscope_sessions,
+    refused_input,
+)
 from infrastructure.retrying import RetryPolicy, with_retries
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "qwen3-asr-flash"
 # A 280 s chunk is usually recognized in seconds; a minute means the service is stuck.
@@ -48,12 +61,15 @@ class DashScopeRecognizer:
         retry: RetryPolicy = DEFAULT_RETRY,
         *,
         audio_format: AudioEncoding = AudioEncoding.OPUS,
+        converter: AudioConverter | None = None,
     ) -> None:
+        """``converter`` re-encodes OGG/Opus as MP3 if DashScope refuses OGG/Opus."""
         if not api_key:
             raise ValueError("DashScopeRecognizer needs an API key (DASHSCOPE_API_KEY)")
         if audio_format not in _DATA_URI_PREFIXES:
             raise ValueError(f"qwen3-asr-flash is sent opus or mp3 here, not {audio_format}")
         self._audio_format = audio_format
+        self._converter = converter
         self._api_key = api_key
         self._base_url = base_url.rstrip("/")
         self._model = model
@@ -83,15 +99,60 @@ class DashScopeRecognizer:
         prior, so sending it would force every note of a user whose Telegram is in one
         language into that language. It reaches the service only as ``language`` on the
         one retry of an answer that is no transcript (``application.recognition``)."""
-        prefix = _DATA_URI_PREFIXES.get(profile.encoding)
-        if prefix is None:
+        if profile.encoding not in _DATA_URI_PREFIXES:
             raise RecognitionFailed(
                 f"qwen3-asr-flash is sent OGG/Opus or MP3 here, got {profile.encoding}",
                 transient=False,
             )
         if not audio:
             return Recognition("")
-        uri = prefix + base64.b64encode(audio).decode("ascii")
+        options: dict[str, Any] = {"enable_itn": True}
+        code = _language_code(language)
+        if code is not None:
+            options["language"] = code
+        opus = profile.encoding is AudioEncoding.OPUS
+        if opus and self._audio_format is AudioEncoding.MP3 and self._converter is not None:
+            # Prepared before this process fell back to MP3 (a job's other chunks).
+            return await self._send(await self._as_mp3(audio, profile), AudioEncoding.MP3, options)
+        try:
+            return await self._send(audio, profile.encoding, options)
+        except RecognitionFailed as refusal:
+            if not (opus and refused_input(refusal) and self._converter is not None):
+                raise
+            recognition = await self._send(
+                await self._as_mp3(audio, profile), AudioEncoding.MP3, options
+            )
+            self._fall_back_to_mp3(refusal)
+            return recognition
+
+    async def _as_mp3(self, audio: bytes, profile: AudioProfile) -> bytes:
+        """The OGG/Opus clip as MP3 (the reference bot's format), as light as it came."""
+        assert self._converter is not None
+        lighter = profile.bitrate_kbps is not None and profile.bitrate_kbps <= (
+            SHORT_OPUS.bitrate_kbps or 0
+        )
+        try:
+            return await self._converter.convert(audio, SHORT_MP3 if lighter else STANDARD_MP3)
+        except PortError as error:
+            raise RecognitionFailed(
+                f"the audio could not be re-encoded as MP3: {error}", transient=False
+            ) from error
+
+    def _fall_back_to_mp3(self, refusal: RecognitionFailed) -> None:
+        if self._audio_format is AudioEncoding.MP3:
+            return
+        self._audio_format = AudioEncoding.MP3
+        log.warning(
+            "DashScope refused OGG/Opus audio but took it as MP3 (%s): this process sends "
+            "MP3 from now on (ASR_AUDIO_FORMAT=mp3 makes that the start)",
+            refusal,
+        )
+
+    async def _send(
+        self, audio: bytes, encoding: AudioEncoding, options: dict[str, Any]
+    ) -> Recognition:
+        """One recognition request of audio in ``encoding``, with retries."""
+        uri = _DATA_URI_PREFIXES[encoding] + base64.b64encode(audio).decode("ascii")
         if len(uri) > MAX_REQUEST_BASE64_BYTES:
             raise RecognitionFailed(
                 f"{len(audio)} bytes of audio exceed DashScope's 10 MB request limit",
@@ -101,10 +162,6 @@ class DashScopeRecognizer:
             {"role": "system", "content": [{"text": ""}]},
             {"role": "user", "content": [{"audio": uri}]},
         ]
-        options: dict[str, Any] = {"enable_itn": True}
-        code = _language_code(language)
-        if code is not None:
-            options["language"] = code
 
         async def attempt() -> Any:
             return await call_dashscope(

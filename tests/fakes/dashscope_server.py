@@ -9,7 +9,9 @@ with its arrival and answer times, and plays scripted steps: an ``Answer``, a
 answer: ``transcript(request)`` / ``reply(request)``, after ``latency`` seconds. ASR
 audio must be a base64 data URI whose bytes really are what its media type says (OGG
 pages begin ``OggS``; MP3 begins with an ID3 tag or a frame sync), as the service
-rejects audio it cannot read with ``InvalidParameter``.
+rejects audio it cannot read with ``InvalidParameter``. ``refused_media_types`` plays a
+service that does not take a format at all (e.g. ``{"audio/ogg"}``): such audio gets
+DashScope's 400 ``InvalidParameter`` error body, whatever the script says.
 
     with FakeDashScope() as fake:
         fake.queue_asr(THROTTLED, Answer("hello", language="en"))
@@ -72,6 +74,7 @@ THROTTLED = Failure(429, "Throttling.RateQuota", "Requests rate limit exceeded."
 SERVER_ERROR = Failure(500, None, "<html><body>502 Bad Gateway</body></html>")
 INVALID_KEY = Failure(401, "InvalidApiKey", "Invalid API-key provided.")
 INVALID_PARAMETER = Failure(400, "InvalidParameter", "The audio is invalid.")
+UNSUPPORTED_FORMAT = Failure(400, "InvalidParameter", "The audio format is not supported.")
 HANG = Hang()
 Step = Answer | Failure | Hang
 
@@ -131,6 +134,7 @@ class FakeDashScope:
     transcript: Callable[[RecordedRequest], str] = lambda r: f"speech of {len(r.audio)} bytes"
     reply: Callable[[RecordedRequest], str] = lambda r: str(r.message("user"))
     requests: list[RecordedRequest] = field(default_factory=list)
+    refused_media_types: set[str] = field(default_factory=set)
     _scripts: dict[str, deque[Step]] = field(
         default_factory=lambda: {"asr": deque(), "llm": deque()}
     )
@@ -224,6 +228,8 @@ class FakeDashScope:
                 request.check_audio()
             except (ValueError, StopIteration, TypeError, binascii.Error) as exc:
                 return Failure(400, "InvalidParameter", f"bad audio: {exc}")
+            if request.media_type in self.refused_media_types:
+                return UNSUPPORTED_FORMAT
         return None
 
     def _render(
