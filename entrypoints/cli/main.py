@@ -16,7 +16,7 @@ from entrypoints.cli.config import show_config
 from entrypoints.cli.serve import serve
 from entrypoints.cli.setup import set_up
 from entrypoints.cli.transcribe import transcribe_files
-from entrypoints.cli.webhook import register_webhook, serve_webhook
+from entrypoints.cli.webhook import register_webhook, serve_webhook, webhook_workers
 from entrypoints.cli.worker import run_worker
 from entrypoints.composition.container import Channel, Container, build_container
 from entrypoints.composition.settings import ConfigurationError, Settings, load_settings
@@ -46,7 +46,11 @@ def parser() -> argparse.ArgumentParser:
     webhook.add_argument("--host", default="127.0.0.1")
     webhook.add_argument("--port", type=int, default=8080)
     webhook.add_argument(
-        "--workers", type=int, default=0, help="queue workers in this process (default: none)"
+        "--workers",
+        type=int,
+        default=None,
+        help="queue workers in this process (default: 1 with the SQLite queue, 0 with MNS, "
+        "whose jobs Function Compute's worker runs; 0 when a separate worker runs)",
     )
     set_webhook = commands.add_parser("set-webhook", help="register the webhook URL with Telegram")
     set_webhook.add_argument("url")
@@ -86,7 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return run(container, lambda: serve(container))
     if args.command == "webhook":
-        return serve_webhook(container, args.host, args.port, args.workers)
+        workers = webhook_workers(args.workers, settings.queue_backend)
+        return serve_webhook(container, args.host, args.port, workers)
     if args.command == "worker":
         concurrency = args.concurrency or settings.worker_concurrency
         return run(container, lambda: run_worker(container, max(1, concurrency)))

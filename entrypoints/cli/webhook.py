@@ -11,6 +11,16 @@ from entrypoints.composition.container import Container
 from entrypoints.http.app import create_webhook_app
 
 
+def webhook_workers(requested: int | None, queue_backend: str) -> int:
+    """Queue workers the webhook runs: as asked, else one with the SQLite queue (nothing
+    else would take its long notes, unless a ``voicescribe worker`` is started and
+    ``--workers 0`` given) and none with MNS (Function Compute's worker function or a
+    ``voicescribe worker`` drains it)."""
+    if requested is not None:
+        return max(0, requested)
+    return 1 if queue_backend == "sqlite" else 0
+
+
 def serve_webhook(container: Container, host: str, port: int, workers: int) -> int:
     settings = container.settings()
     app = create_webhook_app(

@@ -142,6 +142,9 @@ class Settings:
     # How long a job waits out its recognizer being unavailable before it fails.
     provider_outage_seconds: float = _number("PROVIDER_OUTAGE_SECONDS", 1800.0, 0)
     worker_grace_seconds: float = _number("WORKER_GRACE_SECONDS", 30.0, 0)
+    # /healthz answers 503, and the owner is told, when a queued job has been waiting
+    # for a worker longer than this (SQLite: MNS tells no ages).
+    queue_alert_seconds: float = _number("QUEUE_ALERT_SECONDS", 900.0, 1)
     # Bot API throttling and retries (infrastructure/telegram/rate_limiter.py); 0 = no bucket.
     telegram_messages_per_second: float = _number("TELEGRAM_MESSAGES_PER_SECOND", 30.0, 0)
     telegram_group_messages_per_minute: float = _number(

@@ -12,6 +12,11 @@ The webhook route is a plain ASGI callable rather than a Starlette request handl
 the one hot path of the process, and building Request/Response objects for a body that
 is only stored and a 200 with no body doubled its cost. Starlette still routes, serves
 ``/healthz`` and runs the lifespan (the bot's start and stop, the adapters' close).
+
+``/healthz`` reports the updates held and the job queue's backlog, and answers 503 when a
+queued job has waited past ``QUEUE_ALERT_SECONDS`` with no worker taking it, or the queue
+cannot be read (``application.queue_watch``, which also tells the owner, from a loop here
+when the queue is SQLite).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from starlette.routing import Route
 from application.errors import StorageError
 from application.inbox import Inbox
 from application.queue_consumer import run_workers
+from application.queue_watch import QueueWatch
 from entrypoints.composition.container import Container
 from entrypoints.composition.warm_start import warm_recognizer
 from entrypoints.http.ack_first import AckFirstAdmission, IngressActivity
@@ -77,9 +83,26 @@ def create_webhook_app(
         concurrency=concurrency,
     )
     endpoint = WebhookEndpoint(secret, inbox, activity, max_body_bytes)
+    settings = container.settings()
+    queue_watch = QueueWatch(
+        container.queue(), container.alerts(), container.clock(), settings.queue_alert_seconds
+    )
 
     async def health(_: Request) -> Response:
-        return JSONResponse({"status": "ok", "held": inbox.held})
+        """200 while nothing waits too long; 503 when a queued job has waited past
+        QUEUE_ALERT_SECONDS (no worker is taking jobs) or the queue cannot be read."""
+        queue = await queue_watch.check()
+        body: dict[str, object] = {"status": "ok", "held": inbox.held}
+        if queue.backlog is None:
+            body.update(status="queue unreadable", queue={"problem": queue.problem})
+        else:
+            body["queue"] = {
+                "depth": queue.backlog.depth,
+                "oldest_waiting_seconds": queue.backlog.oldest_waiting_seconds,
+            }
+            if queue.stalled:
+                body["status"] = "queue stalled"
+        return JSONResponse(body, status_code=200 if queue.healthy else 503)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -92,6 +115,12 @@ def create_webhook_app(
             # of the collector's full passes, which otherwise stall the loop ~150 ms
             replaying = asyncio.create_task(inbox.replay_forever())
             pool = asyncio.create_task(run_workers(container.use_cases().consumer, workers, stop))
+            # MNS tells no ages: on the cloud the queue is watched by its own metrics.
+            watching = (
+                asyncio.create_task(queue_watch.watch(stop))
+                if settings.queue_backend == "sqlite"
+                else None
+            )
             try:
                 yield
             finally:
@@ -101,6 +130,8 @@ def create_webhook_app(
                 await inbox.close()
                 await ptb.stop()
                 await pool
+                if watching is not None:
+                    await watching
         await container.closing().close_all()
 
     routes = [Route(WEBHOOK_PATH, endpoint, methods=["POST"]), Route("/healthz", health)]

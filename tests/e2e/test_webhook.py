@@ -187,7 +187,11 @@ async def test_other_methods_and_paths_are_starlettes_to_answer(webhook: Webhook
 async def test_health(webhook: Webhook) -> None:
     response = await webhook.client.get(webhook.url.replace(WEBHOOK_PATH, "/healthz"))
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "held": 0}, "the backlog is shown, and empty"
+    assert response.json() == {
+        "status": "ok",
+        "held": 0,
+        "queue": {"depth": 0, "oldest_waiting_seconds": 0.0},
+    }, "the backlogs are shown, and empty"
 
 
 async def test_telegram_delivers_to_the_registered_webhook(
