@@ -73,6 +73,11 @@ class MinutesBook:
     async def account(self, user_id: int) -> MinutesAccount | None:
         return await self._accounts.get(user_id)
 
+    @property
+    def trial_minutes(self) -> int:
+        """The free minutes every new user starts with (what ``/start`` tells newcomers)."""
+        return self._trial_minutes
+
     async def balance_of(self, user_id: int) -> int:
         """Minutes available now; a user never seen has their trial waiting."""
         account = await self._accounts.get(user_id)

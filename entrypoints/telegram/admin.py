@@ -28,6 +28,18 @@ from entrypoints.telegram.texts import text
 Context = ContextTypes.DEFAULT_TYPE
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 DEFAULT_STUCK_MINUTES = 30
+LARGEST_ID = 2**63 - 1  # Telegram's user ids fit in 64 bits; so do the stores' integers
+MAX_GRANT_MINUTES = 1_000_000
+MAX_FLUSH_MINUTES = 365 * 24 * 60
+
+
+def parse_bounded(argument: str, largest: int) -> int | None:
+    """A whole number from 1 to ``largest`` written in ASCII digits, else ``None``: an
+    owner's typo (``abc``, ``-5``, ``²``, 23 digits) gets the usage line, not a traceback."""
+    if not argument.isascii() or not argument.isdigit() or len(argument) > len(str(largest)):
+        return None
+    value = int(argument)
+    return value if 1 <= value <= largest else None
 
 
 class AdminHandlers:
@@ -78,26 +90,29 @@ class AdminHandlers:
 
     async def credit(self, update: Update, context: Context) -> None:
         args = context.args or []
-        if len(args) != 2 or not args[0].isdigit() or not args[1].isdigit() or args[1] == "0":
-            await _say(update, "usage: /credit USER_ID MINUTES")
+        user_id = parse_bounded(args[0], LARGEST_ID) if len(args) == 2 else None
+        minutes = parse_bounded(args[1], MAX_GRANT_MINUTES) if len(args) == 2 else None
+        if user_id is None or minutes is None:
+            await _say(update, f"usage: /credit USER_ID MINUTES (1 to {MAX_GRANT_MINUTES})")
             return
         message = update.effective_message
         key = (message.chat_id, message.message_id) if message is not None else None
         balance = self._granted.get(key) if key is not None else None
         if balance is None:
-            balance = await self._app.bus.handle(GrantMinutes(int(args[0]), int(args[1])))
+            balance = await self._app.bus.handle(GrantMinutes(user_id, minutes))
             if key is not None:
                 self._granted[key] = balance
-        await _say(update, f"credited {args[1]} min to {args[0]}; balance {balance}")
+        await _say(update, f"credited {minutes} min to {user_id}; balance {balance}")
         if key is not None:
             self._granted.pop(key, None)
 
     async def user(self, update: Update, context: Context) -> None:
         args = context.args or []
-        if len(args) != 1 or not args[0].isdigit():
+        user_id = parse_bounded(args[0], LARGEST_ID) if len(args) == 1 else None
+        if user_id is None:
             await _say(update, "usage: /user USER_ID")
             return
-        account, jobs = await self._app.reports.user(int(args[0]))
+        account, jobs = await self._app.reports.user(user_id)
         if account is None:
             await _say(update, f"no account for {args[0]}")
             return
@@ -117,7 +132,8 @@ class AdminHandlers:
 
     async def flush(self, update: Update, context: Context) -> None:
         args = context.args or []
-        minutes = int(args[0]) if args and args[0].isdigit() else DEFAULT_STUCK_MINUTES
+        given = parse_bounded(args[0], MAX_FLUSH_MINUTES) if args else None
+        minutes = given or DEFAULT_STUCK_MINUTES
         outcome = await self._app.bus.handle(FlushStuckJobs(older_than_seconds=minutes * 60))
         await _say(
             update, f"flushed {outcome.jobs} job(s), released {outcome.minutes_released} min"

@@ -29,12 +29,11 @@ does before that point is safe to do again:
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import attrs
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application as PtbApplication,
@@ -56,19 +55,22 @@ from application.commands import (
     ToggleSetting,
 )
 from application.handlers.preferences import is_enabled
-from application.notices import describe
+from application.notices import NoticeReason, describe
 from application.progress import Progress, Stage
 from application.reports import Acceptance, AcceptOutcome
 from domain.jobs import UserStyle
 from domain.rate_limit import RateLimit, Window
 from entrypoints.telegram.keyboards import (
+    BACK,
+    LANGUAGE_PREFIX,
     language_keyboard,
+    packages_keyboard,
     parse_language,
     parse_setting,
     settings_keyboard,
 )
 from entrypoints.telegram.media import audio_source
-from entrypoints.telegram.texts import describe_setting, text
+from entrypoints.telegram.texts import balance_line, describe_setting, prices, text
 from infrastructure.telegram.progress_text import progress_text
 
 log = logging.getLogger(__name__)
@@ -76,13 +78,20 @@ Context = ContextTypes.DEFAULT_TYPE
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 MEDIA = filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE | filters.Document.ALL
+# What a user may send a bot expecting an answer, that is not audio: answered in private
+# chats only (in a group, people talk to each other).
+NOT_AUDIO_IN_PRIVATE = (
+    filters.UpdateType.MESSAGE  # not an edit: an edited text was answered already
+    & filters.ChatType.PRIVATE
+    & ((filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.Sticker.ALL)
+)
 COMMAND_MENU = {
     "help": "what the bot does",
     "balance": "minutes left",
     "buy_minutes": "buy minutes with Telegram Stars",
     "settings": "all settings",
     "language": "recognition language",
-    "code": "toggle <code> formatting",
+    "code": "monospace text, copied with one tap",
     "yo": "keep or replace ё",
     "output": "messages or a .txt file",
 }
@@ -120,6 +129,7 @@ class BotHandlers:
         ptb.add_handler(MessageHandler(MEDIA & new_only, self.on_media))
         ptb.add_handler(CallbackQueryHandler(self.on_callback))
         ptb.add_handler(MessageHandler(filters.COMMAND & new_only, self.on_unknown_command))
+        ptb.add_handler(MessageHandler(NOT_AUDIO_IN_PRIVATE, self.on_not_audio))
         ptb.add_error_handler(self.on_error)
 
     async def on_media(self, update: Update, context: Context) -> None:
@@ -175,12 +185,15 @@ class BotHandlers:
     ) -> None:
         """What the accept means to the user; raises only when a refusal reached nobody."""
         refusal = self._unsent_refusals.get(request_id)
+        buy = None
         if outcome.acceptance is Acceptance.REJECTED and outcome.notice is not None:
             refusal = describe(outcome.notice, lang)
+            if outcome.notice.reason is NoticeReason.INSUFFICIENT_MINUTES:
+                buy = packages_keyboard(self._app.billing.packages, lang)
         if refusal is not None:
-            if status is None or not await _edit(status, refusal):
+            if status is None or not await _edit(status, refusal, buy):
                 self._unsent_refusals[request_id] = refusal
-                await message.reply_text(refusal)  # raises: the update is retried
+                await message.reply_text(refusal, reply_markup=buy)  # raises: retried
                 if status is not None:
                     await _delete(status)
             self._unsent_refusals.pop(request_id, None)
@@ -191,13 +204,23 @@ class BotHandlers:
             await _delete(status)
 
     async def on_start(self, update: Update, context: Context) -> None:
-        await self._reply(update, "start")
+        await self._reply(update, "start", prices=self._prices(update))
 
     async def on_help(self, update: Update, context: Context) -> None:
-        await self._reply(update, "help")
+        await self._reply(update, "help", prices=self._prices(update))
+
+    def _prices(self, update: Update) -> str:
+        language = update.effective_user.language_code if update.effective_user else None
+        trial = self._app.minutes.trial_minutes
+        return prices(trial, self._app.billing.packages, language)
 
     async def on_unknown_command(self, update: Update, context: Context) -> None:
         await self._reply(update, "unknown_command")
+
+    async def on_not_audio(self, update: Update, context: Context) -> None:
+        """A text, photo or sticker in a private chat: silence would feel broken, so one
+        line of what the bot does (in groups the bot keeps quiet)."""
+        await self._reply(update, "not_audio")
 
     async def on_balance(self, update: Update, context: Context) -> None:
         user = update.effective_user
@@ -212,11 +235,7 @@ class BotHandlers:
                 used=report.used_this_month,
             )
         ]
-        lines += [
-            f"• {time.strftime('%d.%m %H:%M', time.gmtime(j.created_at))} "
-            f"{j.duration_seconds:.0f}s — {j.status.value}"
-            for j in report.recent_jobs
-        ]
+        lines += [balance_line(j, user.language_code) for j in report.recent_jobs]
         message = update.effective_message
         if message is not None:
             await message.reply_text("\n".join(lines))
@@ -231,7 +250,8 @@ class BotHandlers:
     async def on_language(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
         if message is not None and user is not None:
-            keyboard = language_keyboard(user.language_code)
+            style = await self._app.preferences.of(user.id)
+            keyboard = language_keyboard(user.language_code, style.language)
             prompt = text("language_prompt", user.language_code)
             await message.reply_text(prompt, reply_markup=keyboard)
 
@@ -259,7 +279,19 @@ class BotHandlers:
             style = await self._app.bus.handle(SetRecognitionLanguage(user.id, language))
         elif query.data == "lang:menu":
             await _answer(query.answer())
-            await _redraw(query.edit_message_reply_markup(language_keyboard(lang)))
+            current = (await self._app.preferences.of(user.id)).language
+            keyboard = language_keyboard(lang, current)
+            prompt = text("language_prompt", lang)
+            await _redraw(query.edit_message_text(prompt, reply_markup=keyboard))
+            return
+        elif query.data == LANGUAGE_PREFIX + BACK:
+            await _answer(query.answer())
+            style = await self._app.preferences.of(user.id)
+            await _redraw(
+                query.edit_message_text(
+                    text("settings", lang), reply_markup=settings_keyboard(style, lang)
+                )
+            )
             return
         else:
             await _answer(query.answer())
@@ -306,9 +338,11 @@ async def _status_reply(message: Message, status_text: str) -> Message | None:
         return None
 
 
-async def _edit(message: Message, new_text: str) -> bool:
+async def _edit(
+    message: Message, new_text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> bool:
     try:
-        await message.edit_text(new_text)
+        await message.edit_text(new_text, reply_markup=keyboard)
     except TelegramError as error:
         log.info("status message not edited: %s", error)
         return False

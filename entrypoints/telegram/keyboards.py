@@ -9,17 +9,22 @@ which still flips. Callback data is untrusted input: anything that does not pars
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import attrs
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from application.commands import Setting
 from application.handlers.preferences import is_enabled
+from domain.catalogue import Package
 from domain.jobs import UserStyle
+from entrypoints.telegram.payments import BUY_PREFIX
 from entrypoints.telegram.texts import LANGUAGES, describe_setting, text
 
 TOGGLE_PREFIX = "set:"
 LANGUAGE_PREFIX = "lang:"
 AUTO = "auto"
+BACK = "back"  # ``lang:back``: from the language menu back to the settings
 # The words a button's data uses for a setting's (off, on) values.
 VALUE_WORDS = {
     Setting.CODE: ("off", "on"),
@@ -63,15 +68,41 @@ def settings_keyboard(style: UserStyle, language_code: str | None) -> InlineKeyb
     return InlineKeyboardMarkup(rows)
 
 
-def language_keyboard(language_code: str | None) -> InlineKeyboardMarkup:
-    buttons = [
-        InlineKeyboardButton(text("auto", language_code), callback_data=LANGUAGE_PREFIX + AUTO)
-    ]
-    buttons += [
-        InlineKeyboardButton(name, callback_data=LANGUAGE_PREFIX + code)
-        for code, name in LANGUAGES.items()
-    ]
-    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+def language_keyboard(
+    language_code: str | None, current: str | None = None
+) -> InlineKeyboardMarkup:
+    """The recognition languages, the ``current`` one (``None``: automatic) marked, and a
+    Back button to the settings."""
+
+    def button(name: str, code: str) -> InlineKeyboardButton:
+        chosen = code == (current or AUTO)
+        label = text("current", language_code, name=name) if chosen else name
+        return InlineKeyboardButton(label, callback_data=LANGUAGE_PREFIX + code)
+
+    buttons = [button(text("auto", language_code), AUTO)]
+    buttons += [button(name, code) for code, name in LANGUAGES.items()]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append(
+        [InlineKeyboardButton(text("back", language_code), callback_data=LANGUAGE_PREFIX + BACK)]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+def packages_keyboard(
+    packages: Sequence[Package], language_code: str | None
+) -> InlineKeyboardMarkup:
+    """One Buy button per package: a tap sends its invoice (``PaymentHandlers.on_buy``)."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    text("package", language_code, minutes=p.minutes, stars=p.stars),
+                    callback_data=f"{BUY_PREFIX}{p.package_id}",
+                )
+            ]
+            for p in packages
+        ]
+    )
 
 
 def parse_setting(data: str | None) -> SettingTap | None:

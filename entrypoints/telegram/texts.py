@@ -4,8 +4,12 @@
 
 from __future__ import annotations
 
-from application.wording import say
-from domain.jobs import OutputMode, UserStyle
+import time
+from collections.abc import Sequence
+
+from application.wording import length, say
+from domain.catalogue import Package
+from domain.jobs import JobStatus, OutputMode, UserStyle, VoiceJob
 
 LANGUAGES = {
     "en": "English",
@@ -23,6 +27,29 @@ LANGUAGES = {
 
 def text(key: str, language_code: str | None, **values: object) -> str:
     return say(key, language_code, **values)
+
+
+def prices(trial_minutes: int, packages: Sequence[Package], language_code: str | None) -> str:
+    """What a newcomer is told: the free trial minutes and what minutes cost."""
+    listed = ", ".join(
+        text("package", language_code, minutes=p.minutes, stars=p.stars) for p in packages
+    )
+    return text("prices", language_code, trial=trial_minutes, packages=listed)
+
+
+def job_status(status: JobStatus, language_code: str | None) -> str:
+    return text(f"status.{status.value}", language_code)
+
+
+def balance_line(job: VoiceJob, language_code: str | None) -> str:
+    """One recent job in ``/balance``: when, how long, and its state, in local words."""
+    return text(
+        "balance_line",
+        language_code,
+        when=time.strftime("%d.%m %H:%M", time.gmtime(job.created_at)),
+        length=length(job.duration_seconds, language_code),
+        status=job_status(job.status, language_code),
+    )
 
 
 def describe_setting(key: str, style: UserStyle, language_code: str | None) -> str:

@@ -7,7 +7,8 @@ job, within ``PROGRESS_TIMEOUT_SECONDS``; the transcript or notice drops the edi
 yet sent and waits for one on the wire, so a late edit can never overwrite it.
 Measured in benchmark 2, awaiting progress cost each job ~25 ms and, once, a whole second.
 The transcript itself is retried on 429 and network trouble and reported as
-``DeliveryFailed`` otherwise.
+``DeliveryFailed`` otherwise. A heads-up (``HEADS_UPS``: the low balance) is a message of
+its own, never an edit of the status, which the job's progress would overwrite.
 
 An answer in several messages (the parts of a long text, or a preview then the .txt) is
 counted on the job as each part goes out (``VoiceJob.parts_sent``); a delivery retried
@@ -28,7 +29,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import TelegramError
 
 from application.errors import DeliveryFailed
-from application.notices import Notice, describe
+from application.notices import Notice, NoticeReason, describe
 from application.progress import Progress
 from domain.jobs import OutputMode, VoiceJob
 from domain.text import escape_html, render_messages
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 FILE_THRESHOLD = 8000
 PREVIEW_CHARS = 600
 PROGRESS_TIMEOUT_SECONDS = 10.0
+# Notices told alongside a job that goes on, not instead of its answer.
+HEADS_UPS = frozenset({NoticeReason.LOW_BALANCE})
 
 
 class TelegramMessenger:
@@ -123,8 +126,13 @@ class TelegramMessenger:
         return lambda: self._send(job, html, reply=index == 0)
 
     async def notify(self, job: VoiceJob, notice: Notice) -> None:
-        await self._progress_over(job)
         text = escape_html(describe(notice, job.style.ui_language))
+        if notice.reason in HEADS_UPS:
+            # The job goes on: its status message keeps showing progress, and the heads-up
+            # is a message of its own (edited into the status, the next edit erased it).
+            await self._send(job, text, reply=False)
+            return
+        await self._progress_over(job)
         if job.status_message_id is not None:
             try:
                 await self._bot.edit_message_text(text, job.chat_id, job.status_message_id)
