@@ -12,7 +12,15 @@ import time
 
 from benchmarks.common import RESULTS, ROOT, machine
 
-ORDER = ["cost", "conversion", "long_audio", "pipeline", "webhook_ingest", "offline_asr"]
+ORDER = [
+    "cost",
+    "conversion",
+    "long_audio",
+    "pipeline",
+    "webhook_ingest",
+    "offline_asr",
+    "loop_guards",
+]
 # The speech material, made once and cached (not inside a measured process).
 MATERIAL = {
     True: [5.0, 10.0, 30.0, 400.0],
