@@ -1,15 +1,20 @@
-"""Random sequences of purchases (some delivered twice), voice notes, deliveries,
-failures, no-speech, redeliveries, flushes, owner credits and refunds, run through the
-real application handlers on in-memory ports. After every step the books must balance."""
+"""Random sequences of purchases (some delivered twice), payments that are not what their
+package costs (wrong amount, currency, payload or buyer), voice notes, deliveries,
+failures, no-speech, redeliveries, flushes, owner credits (some edited afterwards) and
+refunds, run through the real application handlers on in-memory ports (an edited command
+through the real PTB handler registration). After every step the books must balance."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
 
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from telegram import Update
+from telegram.ext import ApplicationBuilder
 
 from application.commands import (
     AcceptVoiceNote,
@@ -19,13 +24,34 @@ from application.commands import (
     RefundPayment,
 )
 from application.errors import RecognitionFailed
-from domain.catalogue import DEFAULT_PACKAGES
+from domain.catalogue import DEFAULT_PACKAGES, Package
 from domain.jobs import AudioSource, JobStatus, MediaKind
+from entrypoints.telegram.admin import AdminHandlers
 from tests.application.conftest import World
 from tests.application.in_memory import FakeAudio
+from tests.fakes.telegram import TelegramFake
 
 USERS = (1, 2)
 CHARGES = tuple(f"charge-{n}" for n in range(6))
+WRONG_CHARGES = tuple(f"wrong-{n}" for n in range(4))
+OWNER = 9000
+FLAWS = ("amount", "currency", "stale_payload", "garbled_payload", "buyer")
+
+
+def edited_command(text: str, message_id: int, user_id: int) -> dict[str, object]:
+    """An ``edited_message`` update as Telegram sends it when a command is edited."""
+    sender = {"id": user_id, "is_bot": False, "first_name": "Owner"}
+    entity = {"type": "bot_command", "offset": 0, "length": len(text.split(maxsplit=1)[0])}
+    message = {
+        "message_id": message_id,
+        "date": 1_700_000_000,
+        "edit_date": 1_700_000_060,
+        "chat": {"id": user_id, "type": "private", "first_name": "Owner"},
+        "from": sender,
+        "text": text,
+        "entities": [entity],
+    }
+    return {"update_id": message_id, "edited_message": message}
 
 
 class Books(RuleBasedStateMachine):
@@ -35,11 +61,28 @@ class Books(RuleBasedStateMachine):
         self.world = World.build(max_attempts=2)
         self.count = 0
         self.paid: dict[str, tuple[int, int]] = {}  # charge -> (user, minutes)
+        self.uncredited: set[str] = set()  # charges recorded, never to be credited
+        self.granted: Counter[int] = Counter()  # what the owner's (unedited) credits gave
+        self.messages = itertools.count(1)
+        # The owner's commands as the bot registers them, on a PTB application talking to
+        # the Bot API fake (never polling: updates are handed to it one by one).
+        self.telegram = TelegramFake().__enter__()
+        self.ptb = (
+            ApplicationBuilder()
+            .token(self.telegram.token)
+            .base_url(self.telegram.base_url)
+            .updater(None)
+            .build()
+        )
+        AdminHandlers(self.world.app, OWNER).register(self.ptb)
+        self.run(self.ptb.initialize())
 
     def run(self, awaitable):  # type: ignore[no-untyped-def]
         return self.loop.run_until_complete(awaitable)
 
     def teardown(self) -> None:
+        self.run(self.ptb.shutdown())
+        self.telegram.__exit__(None, None, None)
         self.loop.close()
 
     @rule(
@@ -56,6 +99,32 @@ class Books(RuleBasedStateMachine):
         if outcome.credited:
             assert charge not in self.paid, "a charge is credited once"
             self.paid[charge] = (buyer, package.minutes)
+
+    @rule(
+        user=st.sampled_from(USERS),
+        charge=st.sampled_from(WRONG_CHARGES),
+        package=st.sampled_from(DEFAULT_PACKAGES[:3]),
+        flaw=st.sampled_from(FLAWS),
+        amount=st.integers(-5, 10_000),
+    )
+    def pay_wrongly(self, user: int, charge: str, package: Package, flaw: str, amount: int) -> None:
+        """A successful_payment that is not what the package costs: never credited."""
+        payload, currency, stars = f"vs1:{package.package_id}:{user}", "XTR", package.stars
+        if flaw == "amount":
+            stars = amount if amount != package.stars else package.stars + 1
+        elif flaw == "currency":
+            currency = "USD"
+        elif flaw == "stale_payload":
+            payload = f"vs1:m7:{user}"
+        elif flaw == "garbled_payload":
+            payload = f"pkg_{package.minutes}"
+        else:
+            payload = f"vs1:{package.package_id}:{user + 100}"
+        outcome = self.run(
+            self.world.app.bus.handle(CompletePayment(user, charge, payload, currency, stars))
+        )
+        assert not outcome.credited and outcome.minutes == 0 and outcome.problem is not None
+        self.uncredited.add(charge)
 
     @rule(
         user=st.sampled_from(USERS),
@@ -93,6 +162,13 @@ class Books(RuleBasedStateMachine):
     @rule(user=st.sampled_from(USERS), minutes=st.integers(1, 30))
     def owner_credits(self, user: int, minutes: int) -> None:
         self.run(self.world.app.bus.handle(GrantMinutes(user, minutes)))
+        self.granted[user] += minutes
+
+    @rule(user=st.sampled_from(USERS), minutes=st.integers(1, 30))
+    def owner_edits_a_credit(self, user: int, minutes: int) -> None:
+        """``/credit`` edited into another amount: Telegram sends ``edited_message``."""
+        update = edited_command(f"/credit {user} {minutes}", next(self.messages), OWNER)
+        self.run(self.ptb.process_update(Update.de_json(update, self.ptb.bot)))
 
     @rule(charge=st.sampled_from(CHARGES))
     def owner_refunds(self, charge: str) -> None:
@@ -134,6 +210,21 @@ class Books(RuleBasedStateMachine):
             account = self.world.accounts.rows.get(user)
             mine = sum(m for u, m in self.paid.values() if u == user)
             assert (account.purchased if account else 0) == mine
+
+    @invariant()
+    def wrong_payments_are_recorded_never_credited(self) -> None:
+        for account in self.world.accounts.rows.values():
+            assert not self.uncredited & set(account.payments), "a wrong payment credited"
+        for charge in self.uncredited:
+            assert self.world.payments.rows[charge].minutes == 0
+        alerted = {c for c in self.uncredited if any(c in a for a in self.world.alerts.sent)}
+        assert alerted == self.uncredited, "the owner hears of every wrong payment"
+
+    @invariant()
+    def only_unedited_credits_grant(self) -> None:
+        for user in USERS:
+            account = self.world.accounts.rows.get(user)
+            assert (account.granted if account else 0) == self.granted[user]
 
     @invariant()
     def each_job_answered_at_most_once(self) -> None:
