@@ -237,3 +237,30 @@ def is_plausible_formatting(original: str, formatted: str, min_ratio: float = 0.
     """A formatter's output much shorter than its input has lost or invented content."""
     kept = len(formatted.strip())
     return kept > 0 and kept >= min_ratio * len(original.strip())
+
+
+# No audio a user sends is denser than this (320 kbit/s MP3; a voice note is ~2 kB/s): a
+# file's size divided by it is the least its audio can last.
+DENSEST_AUDIO_BYTES_PER_SECOND = 40_000
+# Metadata may refuse a file only when it claims this many times the limit.
+FAR_BEYOND_LIMIT = 2.0
+
+
+def too_long_unmeasured(
+    declared_seconds: float | None, size_bytes: int | None, max_audio_seconds: float
+) -> bool:
+    """Whether a file may be refused as too long without downloading and measuring it.
+
+    Telegram's ``duration`` is what the sender's client claims (a 30 s file can say
+    20,000 s), so the length is decided by measurement. Metadata alone refuses only when
+    the claim is far beyond the limit AND the size agrees: even at the densest audio the
+    bytes could not last less than the limit. Anything else is measured first.
+    """
+    if declared_seconds is None or size_bytes is None or size_bytes <= 0:
+        return False
+    if (
+        not math.isfinite(declared_seconds)
+        or declared_seconds <= FAR_BEYOND_LIMIT * max_audio_seconds
+    ):
+        return False
+    return size_bytes / DENSEST_AUDIO_BYTES_PER_SECOND > max_audio_seconds

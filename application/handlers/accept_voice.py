@@ -45,7 +45,13 @@ from domain.errors import InsufficientMinutes
 from domain.events import VoiceAccepted
 from domain.jobs import JobStatus, VoiceJob
 from domain.ledger import MinutesAccount
-from domain.policies import ProcessingMode, TranscriptionPolicy, price_minutes, processing_mode
+from domain.policies import (
+    ProcessingMode,
+    TranscriptionPolicy,
+    price_minutes,
+    processing_mode,
+    too_long_unmeasured,
+)
 from domain.recovery import JobStanding, standing
 
 log = logging.getLogger(__name__)
@@ -93,7 +99,13 @@ class AcceptVoiceHandler:
         if cached is not None and cached.transcript:
             return await self._answer_from_cache(command, cached)
         duration = command.source.duration_seconds
-        if duration is None:
+        if duration is None or duration > self._policy.max_audio_seconds:
+            # The claimed length is the sender's word: "too long" is decided by measuring,
+            # unless the claim is far beyond the limit and the file's size agrees.
+            source, limit = command.source, self._policy.max_audio_seconds
+            if too_long_unmeasured(duration, source.file_size, limit):
+                notice = Notice(NoticeReason.TOO_LONG, limit_seconds=limit)
+                return AcceptOutcome(Acceptance.REJECTED, notice=notice)
             try:
                 duration = await self._measure(command)
             except (FileTooLarge, FileUnavailable, AudioUnreadable) as error:

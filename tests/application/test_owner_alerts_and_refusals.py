@@ -89,3 +89,23 @@ async def test_a_system_failure_still_alerts_and_is_listed_apart_from_refusals(
     troubles = await world.app.reports.troubled_jobs(1800)
     assert [j.job_id for j in troubles.jobs] == ["broken"]
     assert troubles.refusals_week == 1
+
+
+async def test_a_short_file_claiming_hours_is_measured_and_transcribed(world: World) -> None:
+    """The claimed 20,000 s is the sender's word: the 30 s measured decide (#13)."""
+    world.files.files["liar"] = FakeAudio(30.0, "only thirty seconds")
+
+    await world.app.bus.handle(note("liar", 20_000.0))
+
+    job = world.jobs.rows["liar"]
+    assert job.status is JobStatus.DELIVERED, job
+    assert job.duration_seconds == 30.0 and world.accounts.rows[USER].spent == 1
+
+
+async def test_a_file_measured_too_long_is_refused(world: World) -> None:
+    world.files.files["long"] = FakeAudio(5 * 3600.0)
+
+    await world.app.bus.handle(note("long", 5 * 3600.0))
+
+    assert "long" not in world.jobs.rows, "refused before a job was stored"
+    assert world.accounts.rows.get(USER) is None or world.accounts.rows[USER].spent == 0
