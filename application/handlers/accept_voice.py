@@ -132,7 +132,16 @@ class AcceptVoiceHandler:
     async def _meet_again(self, job: VoiceJob) -> AcceptOutcome:
         """A request seen before: a duplicate, unless its job is stuck, then resumed."""
         now = self._clock.now()
-        if standing(job, now, self._stale_after_seconds) is not JobStanding.STUCK:
+        where = standing(job, now, self._stale_after_seconds)
+        if where is JobStanding.WAITING and await self._queue.position(job.job_id) is None:
+            # Its queue message may never have been sent (the process died between saving
+            # the job as queued and sending it), or the queue cannot tell (MNS): one more
+            # is harmless, none strands the job. A queue error propagates, so the update
+            # is tried again later.
+            await self._queue.enqueue(job.job_id)
+            position = await self._queue.position(job.job_id)
+            return AcceptOutcome(Acceptance.QUEUED, job.job_id, queue_position=position)
+        if where is not JobStanding.STUCK:
             return AcceptOutcome(Acceptance.DUPLICATE, job.job_id)
         log.warning("resuming stuck job %s (%s)", job.job_id, job.status.value)
         if job.reserved_minutes > 0:

@@ -299,3 +299,21 @@ async def test_an_outage_longer_than_the_limit_fails_the_job_and_releases_its_mi
     account = world.accounts.rows[USER]
     assert (account.reserved, account.spent, account.balance) == (0, 0, balance + 2)
     assert world.queue.messages == []
+
+
+async def test_a_replayed_update_of_a_queued_job_whose_message_was_never_sent_queues_it(
+    world: World,
+) -> None:
+    world.files.files["q"] = FakeAudio(600.0, "queued at last")
+    job = accepted(world, "q", 600.0)
+    await world.jobs.add(job)
+    job.queue(world.clock.now())
+    await world.jobs.save(job)  # the process died here, before sending the queue message
+    assert await world.queue.receive(0) is None
+
+    outcome = await world.app.bus.handle(note("q", 600.0))  # the update's replay
+
+    assert outcome.acceptance is Acceptance.QUEUED
+    report = await world.app.consumer.consume_one(0)
+    assert report is not None and report.status is JobStatus.DELIVERED
+    assert sent(world) == [("q", "queued at last")]
