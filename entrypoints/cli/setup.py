@@ -1,8 +1,9 @@
 """``voicescribe setup``: create what the configured backends need; safe to run again.
 
 SQLite: the database file and its schema. Tablestore: the tables. MNS: the queue, with
-our visibility timeout. The local recognizer: the offline model, assembled and loaded once
-so the first voice note does not wait for it.
+our visibility timeout; an existing queue's is reported, and raised to
+QUEUE_VISIBILITY_SECONDS when shorter. The local recognizer: the offline model, assembled
+and loaded once so the first voice note does not wait for it.
 """
 
 from __future__ import annotations
@@ -25,8 +26,14 @@ async def set_up(container: Container) -> int:
         _done(f"tablestore tables ready (created: {', '.join(created) or 'none'})")
     queue = container.queue()
     if isinstance(queue, MnsJobQueue):
-        await queue.create_queue()
-        _done(f"mns queue {settings.mns_queue} ready")
+        visibility = await queue.create_queue()
+        if visibility.corrected_from is not None:
+            _done(
+                f"mns queue {settings.mns_queue}: visibility timeout was "
+                f"{visibility.corrected_from} s, shorter than QUEUE_VISIBILITY_SECONDS: "
+                f"raised to {visibility.seconds} s"
+            )
+        _done(f"mns queue {settings.mns_queue} ready (visibility timeout {visibility.seconds} s)")
     recognizer = container.recognizer()
     if isinstance(recognizer, WhisperRecognizer):
         await recognizer.warm_up()

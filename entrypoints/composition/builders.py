@@ -43,6 +43,7 @@ def open_dashscope_recognizer(
     base_url: str,
     model: str,
     closing: Closing,
+    *,
     audio_format: str = "opus",
     converter: AudioConverter | None = None,
 ) -> DashScopeRecognizer:

@@ -29,6 +29,7 @@ from entrypoints.composition.settings import ConfigurationError, Settings, load_
 from entrypoints.fc.http_event import AsgiApp, AsgiLifespan
 from entrypoints.http.app import create_webhook_app
 from infrastructure.cloud_credentials import AccessKey
+from infrastructure.mns import MnsJobQueue
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,9 @@ class FcRuntime:
     async def _build(self) -> None:
         # On the loop: some adapters take the running loop when they are built.
         self.container.use_cases()
+        queue = self.container.queue()
+        if isinstance(queue, MnsJobQueue):
+            await report_queue_visibility(queue)
 
     async def webhook_app(self) -> AsgiApp:
         """The webhook's ASGI app, its lifespan (the bot) started on first use."""
@@ -127,6 +131,20 @@ class FcRuntime:
         if self._lifespan is not None:
             await self._lifespan.stop()  # the app's own shutdown closes the adapters too
         await self.container.closing().close_all()  # what is left (a no-op after the above)
+
+
+async def report_queue_visibility(queue: MnsJobQueue) -> None:
+    """Warn at start-up when the queue hides a received message for less time than
+    QUEUE_VISIBILITY_SECONDS: a running job's message would reach another worker.
+    ``voicescribe setup`` corrects it."""
+    seconds = await queue.visibility_timeout()
+    if seconds < queue.configured_visibility_seconds:
+        log.warning(
+            "the MNS queue's visibility timeout is %d s, shorter than "
+            "QUEUE_VISIBILITY_SECONDS (%d s): run `voicescribe setup` to correct it",
+            seconds,
+            queue.configured_visibility_seconds,
+        )
 
 
 _runtime: FcRuntime | None = None

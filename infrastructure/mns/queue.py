@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+import attrs
 from mns.mns_exception import MNSExceptionBase
 from mns.mns_request import GetQueueAttributesRequest, GetQueueAttributesResponse
 from mns.queue import Message, QueueMeta
@@ -36,6 +37,15 @@ log = logging.getLogger(__name__)
 MAX_WAIT_SECONDS = 30  # the longest long poll MNS accepts
 MAX_VISIBILITY_SECONDS = 43200
 MAX_DELAY_SECONDS = 604800  # the longest DelaySeconds MNS accepts
+
+
+@attrs.frozen
+class QueueVisibility:
+    """The queue's visibility timeout after ``create_queue``, and what it was if that
+    raised it."""
+
+    seconds: int
+    corrected_from: int | None
 
 
 class MnsJobQueue:
@@ -71,9 +81,11 @@ class MnsJobQueue:
         self._calls = ThreadPoolExecutor(max_senders, thread_name_prefix="mns-call")
         self._closed = False
 
-    async def create_queue(self) -> None:
-        """Create the queue with our visibility timeout; an existing one is fine and gets
-        its visibility timeout set to ours (for ``voicescribe setup``)."""
+    async def create_queue(self) -> QueueVisibility:
+        """Create the queue with our visibility timeout (for ``voicescribe setup``). An
+        existing queue is fine; its visibility timeout is raised to ours when shorter (a
+        queue made by hand, or changed in the console, would otherwise hand a running
+        job's message to another worker), and left when longer."""
 
         def create() -> None:
             queue, meta = self._queues.for_call(), QueueMeta(vis_timeout=self._visibility)
@@ -82,9 +94,30 @@ class MnsJobQueue:
             except MNSExceptionBase as exc:
                 if server_code(exc) != "QueueAlreadyExist":
                     raise
-                queue.set_attributes(meta)
 
         await self._call("CreateQueue", create)
+        found = await self.visibility_timeout()
+        if found >= self._visibility:
+            return QueueVisibility(found, corrected_from=None)
+
+        def correct() -> None:
+            self._queues.for_call().set_attributes(QueueMeta(vis_timeout=self._visibility))
+
+        await self._call("SetQueueAttributes", correct)
+        return QueueVisibility(await self.visibility_timeout(), corrected_from=found)
+
+    async def visibility_timeout(self) -> int:
+        """The queue's own visibility timeout, in seconds (GetQueueAttributes)."""
+
+        def read() -> int:
+            return int(self._queues.for_call().get_attributes().visibility_timeout)
+
+        return await self._call("GetQueueAttributes", read)
+
+    @property
+    def configured_visibility_seconds(self) -> int:
+        """The visibility timeout this adapter was configured with (whole seconds)."""
+        return self._visibility
 
     async def enqueue(self, job_id: str, delay_seconds: float = 0.0) -> None:
         """``delay_seconds`` becomes MNS's ``DelaySeconds``: whole seconds, at most a week."""
