@@ -33,7 +33,6 @@ from application.ports import OwnerAlerts, ProcessedUpdates
 log = logging.getLogger(__name__)
 
 UPDATE_LEASE_SECONDS = 30.0  # a dead instance's updates are taken over this long after
-RENEW_EVERY_SECONDS = UPDATE_LEASE_SECONDS / 3
 REPLAY_EVERY_SECONDS = 5.0
 REPLAY_BATCH = 1000
 UPDATE_MAX_ATTEMPTS = 5

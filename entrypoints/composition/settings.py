@@ -142,6 +142,11 @@ class Settings:
     # How long a job waits out its recognizer being unavailable before it fails.
     provider_outage_seconds: float = _number("PROVIDER_OUTAGE_SECONDS", 1800.0, 0)
     worker_grace_seconds: float = _number("WORKER_GRACE_SECONDS", 30.0, 0)
+    # An acknowledged update's claim, renewed by the live instance: a dead instance's
+    # updates are taken over this long after it died (application/inbox.py).
+    update_lease_seconds: float = _number("UPDATE_LEASE_SECONDS", 30.0, 3)
+    # Handlings of an update that raised before it is recorded failed and the owner told.
+    update_max_attempts: int = _number("UPDATE_MAX_ATTEMPTS", 5, 1)
     # /healthz answers 503, and the owner is told, when a queued job has been waiting
     # for a worker longer than this (SQLite: MNS tells no ages).
     queue_alert_seconds: float = _number("QUEUE_ALERT_SECONDS", 900.0, 1)

@@ -81,6 +81,8 @@ def create_webhook_app(
         admission,
         alerts=container.alerts(),
         concurrency=concurrency,
+        lease_seconds=container.settings().update_lease_seconds,
+        max_attempts=container.settings().update_max_attempts,
     )
     endpoint = WebhookEndpoint(secret, inbox, activity, max_body_bytes)
     settings = container.settings()

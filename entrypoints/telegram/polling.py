@@ -48,6 +48,8 @@ def polling_inbox(ptb: PtbApplication, container: Container) -> Inbox:
         AdmitAtOnce(),
         alerts=container.alerts(),
         concurrency=CONCURRENT_UPDATES,
+        lease_seconds=container.settings().update_lease_seconds,
+        max_attempts=container.settings().update_max_attempts,
     )
 
 
