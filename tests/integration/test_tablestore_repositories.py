@@ -170,9 +170,13 @@ async def test_concurrent_reservations_never_overspend(fake, accounts) -> None:
     book = MinutesBook(accounts, Outbox(), trial_minutes=0)
     await book.change(7, lambda account: account.credit(30, "purchase"))
 
+    # One MinutesBook per instance: one process's writes of an account take turns, so
+    # only separate instances race on the version check.
+    instances = [MinutesBook(accounts, Outbox(), trial_minutes=0) for _ in range(20)]
+
     async def reserve(index: int) -> bool:
         try:
-            await book.change(7, lambda account: account.reserve(f"job-{index}", 3))
+            await instances[index].change(7, lambda account: account.reserve(f"job-{index}", 3))
         except InsufficientMinutes:
             return False
         return True
