@@ -17,6 +17,7 @@ from domain.chats import Chat
 from domain.jobs import AudioSource, UserStyle, VoiceJob
 from domain.ledger import MinutesAccount
 from domain.policies import AudioEncoding, AudioProfile, ChunkSpan, EnergyEnvelope
+from domain.transcript import Segment, Transcript
 
 
 @attrs.frozen
@@ -27,8 +28,21 @@ class ProbedAudio:
 
 @attrs.frozen
 class Recognition:
+    """What a recognizer heard: the plain text, the language, and the timed segments.
+
+    ``segments`` are timed from the start of the audio given, or a single untimed segment
+    from a recognizer that gives no times (the caller knows the audio's span and places
+    it there: ``domain.transcript.placed``); empty when the timing is unknown, which
+    ``transcript`` reads as the text in one untimed segment."""
+
     text: str
     language: str | None = None
+    segments: tuple[Segment, ...] = ()
+
+    @property
+    def transcript(self) -> Transcript:
+        """The segments as a ``Transcript``; the text untimed when there are none."""
+        return Transcript(self.segments) if self.segments else Transcript.untimed(self.text)
 
 
 @attrs.frozen
@@ -103,6 +117,9 @@ class SpeechRecognizer(Protocol):
         language_hint: str | None = None,
     ) -> Recognition:
         """Text of the audio; empty text means no speech. Raises RecognitionFailed.
+
+        ``segments`` of the answer, when timed, are ordered, lie within the audio given and
+        join to its ``text``; a recognizer without times answers one untimed segment.
 
         ``language`` (the user's setting) is decoded in as given. With none, the language
         is detected, and ``language_hint`` (the user's Telegram language) is a prior the

@@ -9,7 +9,9 @@ recordings do not oversubscribe them, and a short note goes before queued chunks
 ``ConversionSlots``); recognition is waiting on a service, bounded by
 ``concurrency`` per recording. No chunk is converted much before a recognition slot can
 take it, so converted audio never piles up. Results are joined in their original order;
-one chunk failing fails the recording.
+one chunk failing fails the recording. Each chunk's segments are put on the recording's
+clock (shifted by the chunk's start; a recognizer's untimed answer spans its chunk), so the
+recording's segments are ordered by chunk and lie within it.
 
 What comes back is checked before it is kept (``domain.recognition_quality``): a request
 whose text is a loop or more words than its audio could hold is not a transcript. It is
@@ -30,6 +32,7 @@ from application.errors import PortError, RecognitionFailed
 from application.ports import AudioConverter, Recognition, SpeechRecognizer
 from domain.policies import AudioProfile, ChunkSpan, next_cut, search_window, select_profile
 from domain.recognition_quality import Degenerate, degenerate_recognition
+from domain.transcript import concatenate, placed
 
 ProgressCallback = Callable[[int, int], Awaitable[None]]
 
@@ -108,7 +111,8 @@ class ChunkedRecognition:
             )
             if on_chunk_done is not None:
                 await on_chunk_done(1, 1)
-            return Recognition(result.text.strip(), result.language)
+            timed = placed(result.transcript, 0.0, duration_seconds)
+            return Recognition(result.text.strip(), result.language, timed.segments)
         return await self._recognize_chunks(
             audio,
             duration_seconds,
@@ -189,10 +193,12 @@ class ChunkedRecognition:
         try:
             async with asyncio.TaskGroup() as group:
                 tasks = []
+                spans = []
                 start = 0.0
                 while start < duration_seconds:
                     cut = await self._next_cut(audio, start, duration_seconds, max_chunk)
-                    tasks.append(group.create_task(one(ChunkSpan(start, cut))))
+                    spans.append(ChunkSpan(start, cut))
+                    tasks.append(group.create_task(one(spans[-1])))
                     start = cut
                 total = len(tasks)
                 planned.set()
@@ -201,7 +207,11 @@ class ChunkedRecognition:
         results = [task.result() for task in tasks]
         text = " ".join(part for r in results if (part := r.text.strip()))
         detected = next((r.language for r in results if r.language), None)
-        return Recognition(text, detected)
+        timed = concatenate(
+            placed(r.transcript, span.start, span.end)
+            for r, span in zip(results, spans, strict=True)
+        )
+        return Recognition(text, detected, timed.segments)
 
     async def _next_cut(
         self, audio: bytes, start: float, duration_seconds: float, max_chunk: float

@@ -27,6 +27,7 @@ import dashscope
 from application.errors import PortError, RecognitionFailed
 from application.ports import AudioConverter, Recognition
 from domain.policies import SHORT_MP3, SHORT_OPUS, STANDARD_MP3, AudioEncoding, AudioProfile
+from domain.transcript import Segment
 from infrastructure.dashscope._calls import (
     INTL_BASE_URL,
     call_dashscope,
@@ -201,7 +202,9 @@ def _recognition(response: Any) -> Recognition:
     language = next(
         (str(n["language"]) for n in notes if isinstance(n, dict) and n.get("language")), None
     )
-    return Recognition(text, language)
+    # qwen3-asr-flash gives no times: the text is one untimed segment, which the caller
+    # places over the span of audio it sent (``domain.transcript.placed``).
+    return Recognition(text, language, (Segment(None, None, text),))
 
 
 def _language_code(language: str | None) -> str | None:

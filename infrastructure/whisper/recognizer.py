@@ -11,8 +11,8 @@ decoding uses (``single_encode``): a note under 30 s costs one encoder pass, not
 Whisper's segments are kept with their times (``transcribe``: a ``domain.transcript``
 ``Transcript``, times in seconds from the start of the audio given, VAD's cuts already
 mapped back by faster-whisper), so that subtitles and timestamped text can be made from
-them; the plain text is the transcript's text. Until the ``SpeechRecognizer`` port carries
-segments, ``recognize`` returns only that text and its language.
+them; the plain text is the transcript's text, and ``recognize`` answers both, with the
+segments kept within the audio's duration.
 
 Decoding is faster-whisper's sequential loop with timestamps, not its batched pipeline:
 batching decoded 3 minutes 1.5-1.8x faster here, but without timestamp tokens Whisper base
@@ -39,7 +39,7 @@ import numpy.typing as npt
 from application.errors import RecognitionFailed
 from application.ports import Recognition
 from domain.policies import PCM_16K, AudioEncoding, AudioProfile
-from domain.transcript import Segment, Transcript
+from domain.transcript import Segment, Transcript, placed
 from infrastructure.whisper.model_files import PACKAGED_MODEL_NAME, resolve_model
 
 if TYPE_CHECKING:
@@ -87,10 +87,12 @@ class TimedRecognition:
 
     @property
     def recognition(self) -> Recognition:
-        """The port's answer: the plain text, and the language only when something was
-        heard (as ``recognize`` has always answered)."""
+        """The port's answer: the plain text, its segments, and the language only when
+        something was heard (as ``recognize`` has always answered)."""
         text = self.transcript.text
-        return Recognition(text, self.language) if text else Recognition("")
+        if not text:
+            return Recognition("")
+        return Recognition(text, self.language, self.transcript.segments)
 
 
 def default_models_dir() -> Path:
@@ -222,7 +224,7 @@ class WhisperRecognizer:
                 ) from exc
         if not heard.text:
             return TimedRecognition(Transcript())
-        return TimedRecognition(heard, info.language)
+        return TimedRecognition(_within(heard, info.duration), info.language)
 
     def _load_model(self, models_dir: Path) -> WhisperModel:
         try:
@@ -259,6 +261,13 @@ def _segment(segment: Any) -> Segment:
     negative, never ending before they start) rather than failing a recognition."""
     start = _seconds(segment.start)
     return Segment(start, max(start, _seconds(segment.end)), segment.text.strip())
+
+
+def _within(heard: Transcript, duration: Any) -> Transcript:
+    """The segments kept inside the audio: Whisper's last timestamp may fall a little past
+    its end (its windows are 30 s; the timestamps step by 20 ms)."""
+    seconds = _seconds(duration)
+    return placed(heard, 0.0, seconds) if seconds > 0 else heard
 
 
 def _seconds(value: Any) -> float:

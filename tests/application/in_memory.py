@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import attrs
@@ -39,6 +39,7 @@ from domain.policies import (
     EnergyEnvelope,
     steps_between,
 )
+from domain.transcript import Segment
 
 T = TypeVar("T")
 
@@ -265,6 +266,9 @@ class FakeRecognizer:
         # recognizer's loop, then a good text); and each call's (language, language_hint).
         self.answers: list[str] = []
         self.requests: list[tuple[str | None, str | None]] = []
+        # The segments each answer comes with, made from its text (timed from the start of
+        # the audio given, or untimed as a cloud recognizer's); None: no segments.
+        self.segments_of: Callable[[str], tuple[Segment, ...]] | None = None
 
     @property
     def encoding(self) -> AudioEncoding:
@@ -286,7 +290,8 @@ class FakeRecognizer:
         if self.failures:
             raise self.failures.pop(0)
         text = self.answers.pop(0) if self.answers else audio.decode()
-        return Recognition(text, language or "en")
+        segments = self.segments_of(text) if self.segments_of is not None else ()
+        return Recognition(text, language or "en", segments)
 
 
 class FakeFormatter:

@@ -3,6 +3,7 @@ returns the words; fed audio it cannot take, it fails only as RecognitionFailed.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from contextlib import ExitStack
 
@@ -63,3 +64,33 @@ async def test_audio_it_cannot_take_fails_as_recognition_failed(
     )
     with pytest.raises(RecognitionFailed):
         await recognizer.recognize(b"\x00\x01" * 8000, wrong, None)
+
+
+async def test_segments_are_ordered_within_the_audio_and_join_to_the_text(
+    recognizer: SpeechRecognizer,
+) -> None:
+    voice_note = (SAMPLES / "en-weather.ogg").read_bytes()
+    converter = PyAvConverter()
+    duration = (await converter.probe(voice_note)).duration_seconds
+    profile = select_profile(duration, recognizer.encoding)
+    audio = await converter.convert(voice_note, profile)
+
+    heard = await recognizer.recognize(audio, profile, "en")
+
+    assert heard.segments, "speech comes with its segments"
+    assert _words(" ".join(s.text for s in heard.segments)) == _words(heard.text)
+    timed = [s for s in heard.segments if s.timed]
+    assert len(timed) in (0, len(heard.segments)), "all timed or none"
+    if not timed:
+        assert len(heard.segments) == 1, "a recognizer without times answers one segment"
+    for before, after in itertools.pairwise(timed):
+        assert before.start is not None and after.start is not None
+        assert before.start <= after.start, heard.segments
+    for segment in timed:
+        assert segment.start is not None and segment.end is not None
+        assert 0 <= segment.start <= segment.end <= duration, (segment, duration)
+
+
+def _words(text: str) -> list[str]:
+    """The text with its whitespace normalized."""
+    return text.split()
