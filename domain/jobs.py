@@ -20,6 +20,7 @@ from domain.events import (
     NoSpeechFound,
     TranscriptDelivered,
 )
+from domain.transcript import Segment, Transcript
 
 # How the stored ``error`` of a failure the user caused begins (``VoiceJob.refused``).
 REFUSED = "refused: "
@@ -114,8 +115,20 @@ class VoiceJob:
     # How many messages of the answer are out (the preview counts as one, the .txt as the
     # next): a retried delivery sends only the rest, so no part reaches the user twice.
     parts_sent: int = 0
+    # What the recognizer heard, with its times (before formatting, which never moves
+    # times): subtitles and timestamped text are made from it. Empty for a job stored
+    # before segments were kept, or not recognized yet.
+    segments: tuple[Segment, ...] = ()
     version: int = 0
     events: list[Event] = attrs.field(factory=list, eq=False, repr=False)
+
+    @property
+    def recognized(self) -> Transcript:
+        """The timed transcript; a job stored before segments were kept reads as its text
+        in one segment without times (deliverable as text, not as subtitles)."""
+        if self.segments:
+            return Transcript(self.segments)
+        return Transcript.untimed(self.transcript or "")
 
     @property
     def reservation_id(self) -> str:

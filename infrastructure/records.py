@@ -5,7 +5,8 @@ Why this exists: SQLite and Tablestore store the same records, and a record's en
 must not depend on which store holds it. A record becomes flat named values (its
 columns): scalars as they are, enums by value, value objects (source, style) as JSON with
 sorted keys, and ``None`` for an optional field without a value (a store that has no NULL
-leaves the column out; ``OPTIONAL_JOB_COLUMNS`` says which may be absent). Reading is
+leaves the column out; ``OPTIONAL_JOB_COLUMNS`` says which may be absent); a job's timed
+segments are one column holding a ``domain.transcript_records`` record. Reading is
 tolerant of other releases: keys a newer release added (in the columns or in the JSON) are
 ignored and keys an older one lacked take their defaults, so a rolling upgrade or a
 rollback never turns a stored row unreadable. A row that still cannot be read (a required
@@ -24,6 +25,8 @@ import attrs
 
 from application.errors import StorageError
 from domain.jobs import AudioSource, JobStatus, MediaKind, OutputMode, UserStyle, VoiceJob
+from domain.transcript import Segment, Transcript
+from domain.transcript_records import transcript_from_json, transcript_to_json
 
 JOB_COLUMNS = (
     "job_id",
@@ -45,6 +48,7 @@ JOB_COLUMNS = (
     "error",
     "outage_since",
     "parts_sent",
+    "segments",
     "version",
 )
 # The job's fields that may hold no value: ``None`` when encoded, and possibly absent when
@@ -57,6 +61,7 @@ OPTIONAL_JOB_COLUMNS = (
     "transcript",
     "error",
     "outage_since",
+    "segments",
 )
 
 
@@ -82,6 +87,7 @@ def job_columns(job: VoiceJob) -> dict[str, Any]:
         "error": job.error,
         "outage_since": _optional_float(job.outage_since),
         "parts_sent": job.parts_sent,
+        "segments": segments_to_json(job.segments),
         "version": job.version,
     }
 
@@ -110,12 +116,26 @@ def job_from_columns(columns: Mapping[str, Any]) -> VoiceJob:
             error=columns.get("error"),
             outage_since=columns.get("outage_since"),
             parts_sent=columns.get("parts_sent", 0),
+            segments=segments_from_json(columns.get("segments")),
             version=columns["version"],
         )
     except (KeyError, TypeError, ValueError) as error:  # JSONDecodeError is a ValueError
         raise StorageError(
             f"job row {columns.get('job_id')!r} cannot be read: {error!r}", transient=False
         ) from error
+
+
+def segments_to_json(segments: tuple[Segment, ...]) -> str | None:
+    """A job's segments as a transcript record (``domain.transcript_records``); ``None``
+    for none (not recognized yet), so a store leaves the column empty."""
+    return transcript_to_json(Transcript(segments)) if segments else None
+
+
+def segments_from_json(document: str | None) -> tuple[Segment, ...]:
+    """The segments a job's column holds; none for a row from before segments were kept
+    (``VoiceJob.recognized`` then reads its text as one segment without times). Raises
+    ``ValueError`` for a record this release cannot read."""
+    return transcript_from_json(document).segments if document else ()
 
 
 def settings_columns(style: UserStyle, updated_at: float) -> dict[str, Any]:

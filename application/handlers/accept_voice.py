@@ -176,6 +176,7 @@ class AcceptVoiceHandler:
         if not await self._jobs.add(job):
             return AcceptOutcome(Acceptance.DUPLICATE, job.job_id)
         job.start(self._clock.now())
+        job.segments = cached.segments  # its times too: subtitles need no new recognition
         await self._messenger.deliver(job, cached.transcript or "")
         job.deliver(cached.transcript or "", cached.language, self._clock.now())
         await self._save(job)

@@ -270,6 +270,7 @@ class ProcessJobHandler:
             if heard is None or formatted is None:
                 return await self._finish_without_speech(job, watch)
             job.transcript = apply_yo_policy(formatted.text, job.style.use_yo)
+            job.segments = heard.segments  # saved with the text: times for subtitles
             job.language, formatter = heard.language, formatted.formatter
             await self._save(job)
         with watch.stage("deliver"):

@@ -160,6 +160,10 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX IF NOT EXISTS updates_by_lease"
         " ON processed_updates (finished, lease_expires_at)",
     ),
+    (
+        # A job's timed segments (a transcript record, JSON): subtitles and timed text.
+        "ALTER TABLE jobs ADD COLUMN segments TEXT",
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)
