@@ -18,11 +18,12 @@ import attrs
 class RateLimit:
     max_events: int = attrs.field(default=10, validator=attrs.validators.ge(1))
     window_seconds: float = attrs.field(default=60.0, validator=attrs.validators.gt(0))
-    # ``defer`` refuses what would start further ahead than this (a burst of 40 notes at
+    # ``defer`` refuses what would start further ahead than this (a burst of 30 notes at
     # the default 10 a minute): past it, the user is asked to send again. Kept under the
-    # sweep's stale delay (two queue visibility timeouts, 240 s by default), which would
-    # otherwise take a job still waiting for its delayed message for a lost one.
-    max_deferral_seconds: float = attrs.field(default=180.0, validator=attrs.validators.ge(0))
+    # stale delay (JOB_LEASE_SECONDS + QUEUE_VISIBILITY_SECONDS, 180 s by default), past
+    # which the sweep takes a queued job still waiting for its delayed message for one
+    # whose message was lost and sends another (harmless, but no longer deferred).
+    max_deferral_seconds: float = attrs.field(default=120.0, validator=attrs.validators.ge(0))
 
 
 @attrs.frozen
