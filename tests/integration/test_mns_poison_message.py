@@ -10,7 +10,7 @@ import pytest
 
 from application.bootstrap import Tuning, bootstrap
 from application.commands import AcceptVoiceNote
-from application.errors import RecognitionFailed
+from application.errors import FileUnavailable
 from application.notices import NoticeReason
 from domain.jobs import AudioSource, JobStatus, MediaKind
 from infrastructure.mns import MnsJobQueue
@@ -41,7 +41,8 @@ async def test_a_poison_message_is_failed_after_its_attempts(
 ) -> None:
     world, mns = world_on_mns
     world.files.files["f"] = FakeAudio(120.0)
-    world.recognizer.failures.extend(RecognitionFailed("503", transient=True) for _ in range(9))
+    # A transient failure that is not a recognizer outage (those are waited out instead).
+    world.files.failures.extend(FileUnavailable("503", transient=True) for _ in range(9))
     source = AudioSource(MediaKind.VOICE, "f", "uf", 120.0)
     await world.app.bus.handle(AcceptVoiceNote("job", 1, 1, source))
 
@@ -54,7 +55,7 @@ async def test_a_poison_message_is_failed_after_its_attempts(
     job = world.jobs.rows["job"]
     assert job.status is JobStatus.FAILED and job.attempts == 3
     assert deliveries == 3, "two tries left for redelivery, the third fails for good"
-    assert world.messenger.notices[-1][1].reason is NoticeReason.SERVICE_BUSY
+    assert world.messenger.notices[-1][1].reason is NoticeReason.FILE_UNAVAILABLE
     account = world.accounts.rows[1]
     assert (account.balance, account.reserved, account.spent) == (15, 0, 0)
     assert mns.depth(QUEUE) == 0, "acknowledged once settled"
