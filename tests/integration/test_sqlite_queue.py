@@ -133,7 +133,7 @@ async def test_receive_waits_for_a_message_then_gives_up(db: SqliteDatabase) -> 
     queue = SqliteJobQueue(db, VISIBILITY, poll_interval=0.01)
     started = time.monotonic()
     assert await queue.receive(0.2) is None
-    assert 0.2 <= time.monotonic() - started < 2.0
+    assert 0.2 <= time.monotonic() - started < 10.0  # a generous bound: a loaded machine
 
     async def enqueue_later() -> None:
         await asyncio.sleep(0.1)

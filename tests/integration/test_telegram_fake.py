@@ -264,12 +264,12 @@ async def test_get_updates_long_polls_until_an_update_arrives_or_the_timeout(
 ) -> None:
     started = time.monotonic()
     assert await bot.get_updates(timeout=dt.timedelta(milliseconds=200)) == ()
-    assert 0.2 <= time.monotonic() - started < 1.5
+    assert 0.2 <= time.monotonic() - started < 10.0  # generous: a loaded machine is slow
 
     threading.Timer(0.1, lambda: fake.push_text(USER, USER, "hi")).start()
     started = time.monotonic()
     [update] = await bot.get_updates(timeout=10)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 9  # woken by the update, before the 10 s timeout
     assert update.message is not None and update.message.text == "hi"
 
 
