@@ -15,7 +15,7 @@ from pathlib import Path
 from entrypoints.cli.config import show_config
 from entrypoints.cli.serve import serve
 from entrypoints.cli.setup import set_up
-from entrypoints.cli.transcribe import transcribe_files
+from entrypoints.cli.transcribe import OutputFormat, transcribe_files
 from entrypoints.cli.webhook import register_webhook, serve_webhook, webhook_workers
 from entrypoints.cli.worker import run_worker
 from entrypoints.composition.container import Channel, Container, build_container
@@ -39,7 +39,21 @@ def parser() -> argparse.ArgumentParser:
     transcribe = commands.add_parser("transcribe", help="transcribe local files to stdout")
     transcribe.add_argument("files", nargs="+", type=Path, metavar="FILE")
     transcribe.add_argument("--language", help="language code of the speech, e.g. en or ru")
-    transcribe.add_argument("--json", action="store_true", help="one JSON object per file")
+    transcribe.add_argument(
+        "--format",
+        choices=[output.value for output in OutputFormat],
+        default=None,
+        help="text (default), timed ([mm:ss] paragraphs), srt or vtt (subtitles), or json "
+        "(one object per file, with the segments' times)",
+    )
+    transcribe.add_argument("--json", action="store_true", help="the same as --format json")
+    transcribe.add_argument(
+        "-o",
+        "--output-dir",
+        type=Path,
+        metavar="DIR",
+        help="write NAME.txt / .srt / .vtt / .json into DIR for each FILE (their paths to stdout)",
+    )
     commands.add_parser("config", help="show the resolved configuration, secrets masked")
     commands.add_parser("serve", help="run the Telegram bot (long polling) with workers")
     webhook = commands.add_parser("webhook", help="serve Telegram's webhook (ASGI, uvicorn)")
@@ -83,9 +97,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "config":
         return run(container, lambda: show_config(container))
     if args.command == "transcribe":
+        output = _output_format(args.format, as_json=args.json)
+        if output is None:
+            print("voicescribe: --json and --format other than json disagree", file=sys.stderr)
+            return 2
         return run(
             container,
-            lambda: transcribe_files(container, args.files, args.language, args.json),
+            lambda: transcribe_files(container, args.files, args.language, output, args.output_dir),
         )
     if args.command == "serve":
         return run(container, lambda: serve(container))
@@ -100,6 +118,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "set-webhook":
         return run(container, lambda: register_webhook(container, args.url))
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _output_format(chosen: str | None, *, as_json: bool) -> OutputFormat | None:
+    """``--format``, with ``--json`` as its old spelling; ``None`` when they disagree."""
+    if as_json and chosen not in (None, OutputFormat.JSON.value):
+        return None
+    return OutputFormat.JSON if as_json else OutputFormat(chosen or OutputFormat.TEXT.value)
 
 
 def _container_for(command: str, settings: Settings, *, verbose: bool) -> Container:
