@@ -16,9 +16,11 @@ from application.commands import (
     AcceptVoiceNote,
     ApproveCheckout,
     BuyMinutes,
+    ChangeChatSettings,
     CompletePayment,
     FlushStuckJobs,
     GrantMinutes,
+    MigrateChat,
     ProcessJob,
     RefundPayment,
     SetRecognitionLanguage,
@@ -30,6 +32,8 @@ from application.formatting import FormattingChain
 from application.handlers.accept_voice import AcceptVoiceHandler
 from application.handlers.alerts import OwnerAlerting
 from application.handlers.billing import Billing
+from application.handlers.chat_settings import ChatSettings
+from application.handlers.chats import GroupChats
 from application.handlers.flush import StuckJobFlush
 from application.handlers.preferences import Preferences
 from application.handlers.process_job import ProcessJobHandler
@@ -38,6 +42,7 @@ from application.minutes import MinutesBook
 from application.ports import (
     AccountRepository,
     AudioConverter,
+    ChatRepository,
     Clock,
     FileSource,
     JobQueue,
@@ -77,6 +82,7 @@ class Ports:
     payments: PaymentRepository
     stars: StarsGateway
     alerts: OwnerAlerts
+    chats: ChatRepository
 
 
 @attrs.frozen
@@ -106,6 +112,8 @@ class UseCases:
     preferences: Preferences
     billing: Billing
     reports: Reports
+    chats: GroupChats
+    chat_settings: ChatSettings
 
 
 async def log_event(event: Event) -> None:
@@ -164,6 +172,7 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
         stale_after_seconds=stale_after_seconds(tuning),
     )
     preferences = Preferences(ports.preferences)
+    chat_settings = ChatSettings(ports.chats)
     billing = Billing(
         packages=tuning.packages,
         minutes=minutes,
@@ -197,6 +206,8 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
             ToggleSetting: preferences.toggle,
             SetSetting: preferences.set,
             SetRecognitionLanguage: preferences.set_language,
+            ChangeChatSettings: chat_settings.change,
+            MigrateChat: chat_settings.migrate,
             BuyMinutes: billing.buy,
             ApproveCheckout: billing.approve,
             CompletePayment: billing.complete,
@@ -217,4 +228,8 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
         preferences=preferences,
         billing=billing,
         reports=reports,
+        chats=GroupChats(
+            chats=ports.chats, minutes=minutes, jobs=ports.jobs, messenger=ports.messenger
+        ),
+        chat_settings=chat_settings,
     )

@@ -29,6 +29,7 @@ from infrastructure.local.no_payments import NoPayments
 from infrastructure.local.system_clock import SystemClock
 from infrastructure.sqlite import (
     SqliteAccountRepository,
+    SqliteChatRepository,
     SqliteJobQueue,
     SqliteJobRepository,
     SqlitePaymentRepository,
@@ -37,6 +38,7 @@ from infrastructure.sqlite import (
 )
 from infrastructure.tablestore import (
     TablestoreAccountRepository,
+    TablestoreChatRepository,
     TablestoreJobRepository,
     TablestorePaymentRepository,
     TablestorePreferencesRepository,
@@ -99,6 +101,11 @@ class Container(containers.DeclarativeContainer):
         config.storage_backend,
         sqlite=providers.Singleton(SqlitePreferencesRepository, sqlite),
         tablestore=providers.Singleton(TablestorePreferencesRepository, tablestore),
+    )
+    chats = providers.Selector(
+        config.storage_backend,
+        sqlite=providers.Singleton(SqliteChatRepository, sqlite),
+        tablestore=providers.Singleton(TablestoreChatRepository, tablestore),
     )
     processed_updates = providers.Selector(
         config.storage_backend,
@@ -226,6 +233,7 @@ class Container(containers.DeclarativeContainer):
         payments=payments,
         stars=stars,
         alerts=alerts,
+        chats=chats,
     )
     use_cases = providers.Singleton(bootstrap, ports, tuning)
 

@@ -18,7 +18,10 @@ from telegram.ext import ApplicationBuilder
 from domain.rate_limit import RateLimit
 from entrypoints.composition.container import Channel, Container
 from entrypoints.telegram.admin import AdminHandlers
+from entrypoints.telegram.group_settings import GroupSettingsHandlers
+from entrypoints.telegram.groups import GroupHandlers
 from entrypoints.telegram.handlers import COMMAND_MENU, BotHandlers
+from entrypoints.telegram.member_status import MemberStatuses
 from entrypoints.telegram.payments import PaymentHandlers
 from entrypoints.telegram.update_bridge import record_handler_error
 
@@ -41,10 +44,14 @@ def build_bot(container: Container, *, polling: bool) -> Bot:
     ptb = builder.build()
     use_cases = container.use_cases()
     settings = container.settings()
-    # Order matters: in one handler group the first match wins, and payments come first.
+    # Order matters: in one handler group the first match wins. Groups' own handlers come
+    # first (their filters take audio and a member's commands in groups only, never a
+    # payment), then payments (a generic handler must never swallow successful_payment).
+    rate_limit = RateLimit(settings.rate_limit_per_minute, RATE_WINDOW_SECONDS)
+    GroupHandlers(use_cases, rate_limit, time.time).register(ptb)
+    pass  # GSH_OFF
     PaymentHandlers(use_cases).register(ptb)
     AdminHandlers(use_cases, settings.owner_id).register(ptb)
-    rate_limit = RateLimit(settings.rate_limit_per_minute, RATE_WINDOW_SECONDS)
     BotHandlers(use_cases, rate_limit, time.time).register(ptb)
     # Inline (block=True), in the task that processes the update: the bridge that called
     # process_update learns that a handler failed, so the inbox retries the update.

@@ -128,7 +128,9 @@ class BotHandlers:
             ptb.add_handler(CommandHandler(name, handler, filters=new_only))
         ptb.add_handler(MessageHandler(MEDIA & new_only, self.on_media))
         ptb.add_handler(CallbackQueryHandler(self.on_callback))
-        ptb.add_handler(MessageHandler(filters.COMMAND & new_only, self.on_unknown_command))
+        # In a group, a command the bot does not know is another bot's: not a word.
+        unknown = filters.COMMAND & new_only & filters.ChatType.PRIVATE
+        ptb.add_handler(MessageHandler(unknown, self.on_unknown_command))
         ptb.add_handler(MessageHandler(NOT_AUDIO_IN_PRIVATE, self.on_not_audio))
         ptb.add_error_handler(self.on_error)
 

@@ -8,7 +8,10 @@ yet sent and waits for one on the wire, so a late edit can never overwrite it.
 Measured in benchmark 2, awaiting progress cost each job ~25 ms and, once, a whole second.
 The transcript itself is retried on 429 and network trouble and reported as
 ``DeliveryFailed`` otherwise. A heads-up (``HEADS_UPS``: the low balance) is a message of
-its own, never an edit of the status, which the job's progress would overwrite.
+its own, never an edit of the status, which the job's progress would overwrite; for a
+job in a group it goes to the payer privately (minutes are never shown in a group). In a
+group no progress is shown (no chat action, no status edits): Telegram allows about 20
+messages a minute per group, and they are kept for the results.
 
 An answer in several messages (the parts of a long text, or a preview then the .txt) is
 counted on the job as each part goes out (``VoiceJob.parts_sent``); a delivery retried
@@ -61,6 +64,8 @@ class TelegramMessenger:
         self._answered: set[str] = set()  # jobs whose answer waits for their last edit
 
     async def report_progress(self, job: VoiceJob, progress: Progress) -> None:
+        if _in_group(job):
+            return  # a group's ~20 messages a minute are kept for the results
         text = progress_text(progress, job.style.ui_language)
         now = time.monotonic()
         last_at, last_text = self._last_edit.get(job.job_id, (float("-inf"), ""))
@@ -129,8 +134,12 @@ class TelegramMessenger:
         text = escape_html(describe(notice, job.style.ui_language))
         if notice.reason in HEADS_UPS:
             # The job goes on: its status message keeps showing progress, and the heads-up
-            # is a message of its own (edited into the status, the next edit erased it).
-            await self._send(job, text, reply=False)
+            # is a message of its own (edited into the status, the next edit erased it);
+            # in private, as it tells the payer's minutes, never to a group.
+            if _in_group(job):
+                await self._send_private(job.user_id, text)
+            else:
+                await self._send(job, text, reply=False)
             return
         await self._progress_over(job)
         if job.status_message_id is not None:
@@ -149,6 +158,13 @@ class TelegramMessenger:
             lambda: self._bot.send_message(
                 job.chat_id, html, parse_mode=ParseMode.HTML, reply_parameters=reply_to
             ),
+            DeliveryFailed,
+            "sendMessage",
+        )
+
+    async def _send_private(self, user_id: int, html: str) -> None:
+        await call_telegram(
+            lambda: self._bot.send_message(user_id, html, parse_mode=ParseMode.HTML),
             DeliveryFailed,
             "sendMessage",
         )
@@ -176,3 +192,8 @@ class TelegramMessenger:
             await self._bot.delete_message(job.chat_id, job.status_message_id)
         except TelegramError as error:
             log.info("status message of job %s stays: %s", job.job_id, error)
+
+
+def _in_group(job: VoiceJob) -> bool:
+    """Telegram's groups, supergroups and channels have negative ids, users positive."""
+    return job.chat_id < 0

@@ -22,6 +22,7 @@ from tests.application.in_memory import (
     RecordingMessenger,
     RecordingStarsGateway,
 )
+from tests.application.in_memory_chats import InMemoryChatRepository
 
 
 @attrs.define
@@ -40,6 +41,7 @@ class World:
     payments: InMemoryPaymentRepository
     stars: RecordingStarsGateway
     alerts: RecordingAlerts
+    chats: InMemoryChatRepository
     app: UseCases
 
     def ports(self, **replaced: object) -> Ports:
@@ -59,6 +61,7 @@ class World:
             "payments": self.payments,
             "stars": self.stars,
             "alerts": self.alerts,
+            "chats": self.chats,
         }
         return Ports(**{**ports, **replaced})  # type: ignore[arg-type]
 
@@ -81,6 +84,7 @@ class World:
             "payments": InMemoryPaymentRepository(),
             "stars": RecordingStarsGateway(),
             "alerts": RecordingAlerts(),
+            "chats": InMemoryChatRepository(),
         }
         ports = Ports(
             jobs=parts["jobs"],
@@ -97,6 +101,7 @@ class World:
             payments=parts["payments"],
             stars=parts["stars"],
             alerts=parts["alerts"],
+            chats=parts["chats"],
         )
         settings = {"policy": TranscriptionPolicy(format_word_threshold=5), **tuning}
         return cls(**parts, app=bootstrap(ports, Tuning(**settings)))  # type: ignore[arg-type]
