@@ -69,6 +69,8 @@ class AudioSource:
     file_size: int | None = None
     mime_type: str | None = None
     file_name: str | None = None
+    # Forwarded from another person: their name, shown above the transcript ("From: …").
+    forwarded_from: str | None = None
 
 
 @attrs.frozen

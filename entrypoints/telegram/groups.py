@@ -34,6 +34,7 @@ from domain.jobs import AudioSource
 from domain.rate_limit import RateLimit, Window
 from entrypoints.telegram.keyboards import packages_keyboard
 from entrypoints.telegram.media import audio_source
+from entrypoints.telegram.origin import forwarded_from
 from entrypoints.telegram.texts import balance_line, text
 from infrastructure.telegram.progress_text import progress_text
 
@@ -88,6 +89,7 @@ class GroupHandlers:
         source = audio_source(message)
         if source is None:
             return  # a PDF, a GIF, a sticker as a file: not a word in a group
+        source = attrs.evolve(source, forwarded_from=forwarded_from(message))
         await self._handle(_Request(message, message, source, requested=False), context)
 
     async def on_transcribe(self, update: Update, context: Context) -> None:
@@ -97,6 +99,8 @@ class GroupHandlers:
             return
         audio = message.reply_to_message
         source = audio_source(audio) if audio is not None else None
+        if audio is not None and source is not None:
+            source = attrs.evolve(source, forwarded_from=forwarded_from(audio))
         await self._handle(_Request(message, audio, source, requested=True), context)
 
     async def on_balance(self, update: Update, context: Context) -> None:

@@ -70,6 +70,7 @@ from entrypoints.telegram.keyboards import (
     settings_keyboard,
 )
 from entrypoints.telegram.media import audio_source
+from entrypoints.telegram.origin import forwarded_from
 from entrypoints.telegram.texts import balance_line, describe_setting, prices, text
 from infrastructure.telegram.progress_text import progress_text
 
@@ -143,6 +144,7 @@ class BotHandlers:
         if source is None:
             await message.reply_text(text("unsupported", lang))
             return
+        source = attrs.evolve(source, forwarded_from=forwarded_from(message))
         # Over the limit, the note is queued to start later, behind what others send
         # meanwhile, and the status says its place; refused only past the longest deferral.
         allowed, wait, window = self._windows.get(user.id, Window()).defer(

@@ -34,6 +34,7 @@ from telegram.error import TelegramError
 from application.errors import DeliveryFailed
 from application.notices import Notice, NoticeReason, describe
 from application.progress import Progress
+from application.wording import say
 from domain.jobs import OutputMode, VoiceJob
 from domain.text import escape_html, render_messages
 from infrastructure.telegram.errors import call_telegram
@@ -111,6 +112,9 @@ class TelegramMessenger:
 
     async def deliver(self, job: VoiceJob, text: str) -> None:
         await self._progress_over(job)
+        if job.source.forwarded_from:
+            origin = say("forwarded_from", job.style.ui_language, name=job.source.forwarded_from)
+            text = f"{origin}\n\n{text}"
         parts: list[Callable[[], Awaitable[None]]]
         if job.style.output is OutputMode.FILE or len(text) > self._file_threshold:
             parts = [

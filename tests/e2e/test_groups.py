@@ -222,3 +222,35 @@ async def test_thirty_notes_in_a_minute_all_get_their_text_within_the_group_rate
     times = sorted(m.time for m in results())
     # 20 at once, then one every 3 s: the 30th no sooner than ~30 s after the first.
     assert times[-1] - times[0] >= 25, "throttled to the group's rate"
+
+
+async def test_a_forwarded_note_says_whose_words_it_carries(start_bot) -> None:  # type: ignore[no-untyped-def]
+    _, prepare = scripted(WORDS)
+    bot: RunningBot = start_bot(prepare)
+    fake = bot.fake
+    await set_chat(bot, Chat(GROUP, mode=ChatMode.AUTO, silent=True))
+    original = user_json(OTHER, "Ada Lovelace", "en", None)
+    origin = {"type": "user", "date": int(time.time()), "sender_user": original}
+    own = {"type": "user", "date": int(time.time()), "sender_user": user_json(MEMBER, "Me", None)}
+    forwarded: list[tuple[int, int]] = []
+    for chat, origin_of in ((GROUP, origin), (MEMBER, origin), (MEMBER, own)):
+        sender = user_json(MEMBER, "Forwarder", "en", None)
+        voice = fake.media_json(fake.register_file(NOTE)) | {"duration": 10}
+        message = message_json(
+            fake.next_message_id(chat, None),
+            sender,
+            chat_json(chat, sender),
+            voice=voice,
+            forward_origin=origin_of,
+        )
+        fake.push_raw({"message": message})
+        forwarded.append((message["message_id"], chat))
+
+    for message_id, chat in forwarded:
+        await fake.wait_for_async(
+            lambda m=message_id, c=chat: any(WORDS in a for a in answers_to(fake, m, c)),
+            timeout=60,
+        )
+    shown = [next(a for a in answers_to(fake, m, c) if WORDS in a) for m, c in forwarded]
+    assert shown[:2] == [f"From: Ada Lovelace\n\n{WORDS}"] * 2, "in a group and in private"
+    assert shown[2] == WORDS, "forwarded from oneself: no header"
