@@ -40,7 +40,7 @@ def fake() -> Iterator[FakeTablestore]:
 
 
 def connect(
-    fake: FakeTablestore, *, timeout_seconds: float = 2.0, table_prefix: str = "voicescribe_"
+    fake: FakeTablestore, *, timeout_seconds: float = 10.0, table_prefix: str = "voicescribe_"
 ) -> TablestoreConnection:
     return TablestoreConnection(
         fake.endpoint,
@@ -183,7 +183,7 @@ async def test_concurrent_reservations_never_overspend(fake, accounts) -> None:
 
     # The first write lands late, after others moved the version on: at least one
     # conflict happens however the machine schedules the rest.
-    fake.delay(2.0, api="UpdateRow", times=1)
+    fake.delay(0.5, api="UpdateRow", times=1)
     results = await asyncio.gather(*(reserve(index) for index in range(20)))
 
     assert results.count(True) == 10
