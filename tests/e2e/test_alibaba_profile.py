@@ -49,8 +49,9 @@ VOICE_NOTE = SAMPLES / "en-weather.ogg"
 SHORT_TRANSCRIPT = (SAMPLES / "en-weather.txt").read_text().strip()
 LONG_TRANSCRIPT = " ".join(
     f"This is sentence number {n} of a long voice note about tomorrow's weather."
-    for n in range(1, 21)
-)  # 240 words: over FORMAT_WORD_THRESHOLD (150), from which the LLMs format
+    for n in range(1, 6)
+)  # 60 words: as many as 9.6 s of speech can hold (more is not taken for a transcript)
+FORMAT_FROM = "50"  # FORMAT_WORD_THRESHOLD for these tests: the long one reaches the LLMs
 
 # Every variable the configuration reads, and the families it belongs to: none of them may
 # leak into the command from the environment the tests happen to run in.
@@ -238,10 +239,10 @@ def test_a_long_transcript_goes_through_dashscope_tablestore_and_qwen(
     transcribe: Transcribe, cloud: Cloud, dashscope: FakeDashScope, gemini: GeminiFake
 ) -> None:
     tablestore, mns = cloud
-    assert len(LONG_TRANSCRIPT.split()) >= 150
+    assert len(LONG_TRANSCRIPT.split()) >= int(FORMAT_FROM)
     dashscope.transcript = lambda request: LONG_TRANSCRIPT
 
-    report = only_json_line(transcribe(VOICE_NOTE))
+    report = only_json_line(transcribe(VOICE_NOTE, FORMAT_WORD_THRESHOLD=FORMAT_FROM))
 
     assert report["file"] == str(VOICE_NOTE)
     assert report["formatter"] == "qwen"
@@ -267,7 +268,7 @@ def test_a_long_transcript_goes_through_dashscope_tablestore_and_qwen(
     assert tablestore.calls("PutRow") and tablestore.calls("UpdateRow")
     assert mns.requests == [], "the CLI processes every file at once, nothing is queued"
 
-    again = only_json_line(transcribe(VOICE_NOTE))
+    again = only_json_line(transcribe(VOICE_NOTE, FORMAT_WORD_THRESHOLD=FORMAT_FROM))
 
     assert (again["formatter"], again["text"]) == ("cache", report["text"])
     assert len(dashscope.requests) == 2, "the same bytes again: served from Tablestore"
@@ -279,7 +280,7 @@ def test_qwen_failing_with_500_falls_back_to_gemini(
     dashscope.transcript = lambda request: LONG_TRANSCRIPT
     dashscope.queue_llm(*[SERVER_ERROR] * 10)  # more than qwen's retries: it stays down
 
-    report = only_json_line(transcribe(VOICE_NOTE))
+    report = only_json_line(transcribe(VOICE_NOTE, FORMAT_WORD_THRESHOLD=FORMAT_FROM))
 
     assert report["formatter"] == "gemini"
     assert report["text"] == f"Gemini formatted. {LONG_TRANSCRIPT}"
