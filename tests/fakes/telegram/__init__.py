@@ -10,13 +10,18 @@ with ``timeout``, ``offset`` acknowledgement, negative offsets, ``limit``,
 ``allowed_updates``; 409 while a webhook is set or when a newer poll takes over),
 setWebhook, deleteWebhook, getWebhookInfo, getFile (20 MB limit: "file is too big"),
 sendMessage, editMessageText, deleteMessage, sendChatAction, sendDocument,
-set/get/deleteMyCommands, answerCallbackQuery, sendInvoice (Stars: XTR, no provider
+set/get/deleteMyCommands, getChatMember (standing set in ``chat_members``, a plain
+member otherwise), answerCallbackQuery, sendInvoice (Stars: XTR, no provider
 token), answerPreCheckoutQuery (10 s deadline), refundStarPayment. It checks what makes
 real calls fail: the token (401/404), text over 4096 UTF-16 units after entity parsing,
 captions over 1024, HTML that Telegram cannot parse (unknown or unbalanced tags, a raw
 ``<`` or ``&``), "message is not modified", replies to unknown messages, callback data
 over 64 bytes, unknown or already answered queries, refunds of unknown or refunded charges.
 Method names are case-insensitive, as in the real API; any other method is 404.
+Group life: ``push_my_chat_member`` (the bot added, promoted, removed),
+``push_anonymous_admin_text`` (GroupAnonymousBot posting as the group), ``push_migration``
+(a group upgraded to a supergroup: both service messages), ``can_read_all_group_messages``
+(getMe's privacy mode flag).
 
 What it does not fake: other methods (sendVoice, sendPhoto, media groups, inline mode,
 chat administration), MarkdownV2 validation, message entities in replies (the rendered

@@ -30,7 +30,7 @@ from tests.fakes.telegram._records import (
     UploadedFile,
     WebhookConfig,
 )
-from tests.fakes.telegram._updates import chat_json, is_allowed, user_json
+from tests.fakes.telegram._updates import chat_json, chat_member_json, is_allowed, user_json
 from tests.fakes.telegram._wire import ApiError, ClientGone, bad_request
 
 MB = 1024 * 1024
@@ -76,6 +76,9 @@ class BotApi:
         self.pre_checkout_timeout_seconds = 10.0
         self.strict_replies = True
         self.blocked_chats: set[int] = set()
+        # getMe's can_read_all_group_messages: False while privacy mode is on (the default).
+        self.can_read_all_group_messages = False
+        self.chat_members: dict[tuple[int, int], str] = {}  # (chat, user) -> status
         self.webhook: WebhookConfig | None = None
         self.webhook_last_error: tuple[int, str] | None = None
         self.confirmed_offset = 0
@@ -116,6 +119,7 @@ class BotApi:
             "editMessageText": self._edit_message_text,
             "deleteMessage": self._delete_message,
             "sendChatAction": self._send_chat_action,
+            "getChatMember": self._get_chat_member,
             "sendDocument": self._send_document,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
@@ -140,7 +144,7 @@ class BotApi:
     def _get_me(self, request: Request) -> Any:
         return self.bot_user() | {
             "can_join_groups": True,
-            "can_read_all_group_messages": False,
+            "can_read_all_group_messages": self.can_read_all_group_messages,
             "supports_inline_queries": False,
             "can_connect_to_business": False,
             "has_main_web_app": False,
@@ -541,6 +545,22 @@ class BotApi:
         with self._cond:
             self._commands.pop(key, None)
         return True
+
+    def _get_chat_member(self, request: Request) -> Any:
+        """A user's standing in a chat: as set with ``chat_members`` (the bot itself is a
+        member of every chat unless set otherwise), else a plain member. Private chats
+        have their user as their only member."""
+        chat_id = self._target_chat(request.params)
+        try:
+            user_id = int(request.params.get("user_id") or "")
+        except ValueError:
+            raise bad_request("user_id is empty") from None
+        if chat_id > 0 and user_id not in (chat_id, self.bot_id):
+            raise bad_request("user not found")
+        with self._cond:
+            status = self.chat_members.get((chat_id, user_id), "member")
+        user = self.bot_user() if user_id == self.bot_id else user_json(user_id, "Test User", None)
+        return chat_member_json(user, status)
 
     def _answer_callback_query(self, request: Request) -> Any:
         params = request.params

@@ -49,6 +49,57 @@ def command_entities(text: str) -> list[dict[str, Any]] | None:
     return [{"type": "bot_command", "offset": 0, "length": utf16_length(command)}]
 
 
+# Every right an administrator may hold, as getChatMember and chat_member updates list them.
+ADMIN_RIGHTS = (
+    "can_be_edited",
+    "is_anonymous",
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+)
+RESTRICTED_RIGHTS = (
+    "is_member",
+    "can_send_messages",
+    "can_send_audios",
+    "can_send_documents",
+    "can_send_photos",
+    "can_send_videos",
+    "can_send_video_notes",
+    "can_send_voice_notes",
+    "can_send_polls",
+    "can_send_other_messages",
+    "can_add_web_page_previews",
+    "can_change_info",
+    "can_invite_users",
+    "can_pin_messages",
+    "can_manage_topics",
+)
+
+
+def chat_member_json(user: dict[str, Any], status: str) -> dict[str, Any]:
+    """A ``ChatMember`` of the given status (creator, administrator, member, restricted,
+    left, kicked) with the fields Telegram sends for it."""
+    member: dict[str, Any] = {"user": user, "status": status}
+    if status == "creator":
+        member["is_anonymous"] = False
+    elif status == "administrator":
+        member.update({right: right != "is_anonymous" for right in ADMIN_RIGHTS})
+        member["can_be_edited"] = False
+    elif status == "restricted":
+        member.update({right: right == "is_member" for right in RESTRICTED_RIGHTS})
+        member["until_date"] = 0
+    elif status == "kicked":
+        member["until_date"] = 0
+    return member
+
+
 def update_kind(update: dict[str, Any]) -> str:
     """The update's type: its only key besides ``update_id``."""
     return next((key for key in update if key != "update_id"), "")

@@ -28,10 +28,22 @@ from tests.fakes.telegram._records import (
     SentMessage,
     UploadedFile,
 )
-from tests.fakes.telegram._updates import chat_json, command_entities, message_json, user_json
+from tests.fakes.telegram._updates import (
+    chat_json,
+    chat_member_json,
+    command_entities,
+    message_json,
+    user_json,
+)
 from tests.fakes.telegram._wire import ApiError, ClientGone, Reply, handler_for, json_reply
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForVoiceScribeTests-0123456789"
+GROUP_ANONYMOUS_BOT = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
 DROPPED_CONNECTION = 0  # fail_next's error code for "close the socket, answer nothing"
 T = TypeVar("T")
 JSON = dict[str, Any]
@@ -267,7 +279,9 @@ class TelegramFake(BotApi):
         username: str | None,
     ) -> JSON:
         user = user_json(user_id, first_name, language_code, username)
-        chat = chat_json(chat_id, user)
+        # A group the fake knows keeps its type (a basic group the bot was added to).
+        known = self._chats.get(chat_id) if chat_id < 0 else None
+        chat = known or chat_json(chat_id, user)
         message = message_json(self.next_message_id(chat_id, message_id), user, chat, **content)
         return self.push_raw(_with_id({"message": message}, update_id))
 
@@ -469,6 +483,65 @@ class TelegramFake(BotApi):
             "message": message,
         }
         return self.push_raw(_with_id({"callback_query": query}, update_id))
+
+    def push_anonymous_admin_text(
+        self, chat_id: int, text: str, *, update_id: int | None = None
+    ) -> JSON:
+        """A text an anonymous admin sends on behalf of the group: ``from`` is
+        GroupAnonymousBot and ``sender_chat`` the group itself, as Telegram shows it."""
+        message = message_json(
+            self.next_message_id(chat_id),
+            dict(GROUP_ANONYMOUS_BOT),
+            self.chat(chat_id),
+            sender_chat=self.chat(chat_id),
+            text=text,
+            entities=command_entities(text),
+        )
+        return self.push_raw(_with_id({"message": message}, update_id))
+
+    def push_my_chat_member(
+        self,
+        chat_id: int,
+        by_user_id: int,
+        new_status: str,
+        *,
+        old_status: str = "left",
+        chat_type: str | None = None,
+        update_id: int | None = None,
+    ) -> JSON:
+        """The bot's own membership changed (``my_chat_member``): added to a group
+        (``left`` -> ``member`` / ``administrator``), promoted, removed. ``chat_members``
+        follows the new status, so getChatMember agrees with the update."""
+        by = user_json(by_user_id, "Test User", "en")
+        chat = chat_json(chat_id, by, chat_type)
+        with self._cond:
+            self._chats[chat_id] = chat
+            self.chat_members[(chat_id, self.bot_id)] = new_status
+        change = {
+            "chat": chat,
+            "from": by,
+            "date": int(time.time()),
+            "old_chat_member": chat_member_json(self.bot_user(), old_status),
+            "new_chat_member": chat_member_json(self.bot_user(), new_status),
+        }
+        return self.push_raw(_with_id({"my_chat_member": change}, update_id))
+
+    def push_migration(
+        self, group_id: int, supergroup_id: int, *, by_user_id: int
+    ) -> tuple[JSON, JSON]:
+        """A group upgraded to a supergroup, as Telegram announces it: a service message
+        in the old group (``migrate_to_chat_id``) and one in the new supergroup
+        (``migrate_from_chat_id``)."""
+        by = user_json(by_user_id, "Test User", "en")
+        group = chat_json(group_id, by, "group")
+        supergroup = chat_json(supergroup_id, by, "supergroup")
+        moved_to = message_json(
+            self.next_message_id(group_id), by, group, migrate_to_chat_id=supergroup_id
+        )
+        moved_from = message_json(
+            self.next_message_id(supergroup_id), by, supergroup, migrate_from_chat_id=group_id
+        )
+        return self.push_raw({"message": moved_to}), self.push_raw({"message": moved_from})
 
     def _callback_message(self, chat_id: int, message_id: int | None) -> JSON:
         if message_id is not None and (chat_id, message_id) in self._messages:
