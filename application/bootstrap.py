@@ -16,9 +16,11 @@ from application.commands import (
     AcceptVoiceNote,
     ApproveCheckout,
     BuyMinutes,
+    ChangeChatSettings,
     CompletePayment,
     FlushStuckJobs,
     GrantMinutes,
+    MigrateChat,
     ProcessJob,
     RefundPayment,
     SetRecognitionLanguage,
@@ -30,6 +32,7 @@ from application.formatting import FormattingChain
 from application.handlers.accept_voice import AcceptVoiceHandler
 from application.handlers.alerts import OwnerAlerting
 from application.handlers.billing import Billing
+from application.handlers.chat_settings import ChatSettings
 from application.handlers.chats import GroupChats
 from application.handlers.flush import StuckJobFlush
 from application.handlers.preferences import Preferences
@@ -110,6 +113,7 @@ class UseCases:
     billing: Billing
     reports: Reports
     chats: GroupChats
+    chat_settings: ChatSettings
 
 
 async def log_event(event: Event) -> None:
@@ -168,6 +172,7 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
         stale_after_seconds=stale_after_seconds(tuning),
     )
     preferences = Preferences(ports.preferences)
+    chat_settings = ChatSettings(ports.chats)
     billing = Billing(
         packages=tuning.packages,
         minutes=minutes,
@@ -201,6 +206,8 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
             ToggleSetting: preferences.toggle,
             SetSetting: preferences.set,
             SetRecognitionLanguage: preferences.set_language,
+            ChangeChatSettings: chat_settings.change,
+            MigrateChat: chat_settings.migrate,
             BuyMinutes: billing.buy,
             ApproveCheckout: billing.approve,
             CompletePayment: billing.complete,
@@ -224,4 +231,5 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
         chats=GroupChats(
             chats=ports.chats, minutes=minutes, jobs=ports.jobs, messenger=ports.messenger
         ),
+        chat_settings=chat_settings,
     )

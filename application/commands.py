@@ -9,6 +9,7 @@ from enum import StrEnum
 
 import attrs
 
+from domain.chats import ChatType, MemberStatus, Sender
 from domain.jobs import AudioSource, UserStyle
 
 
@@ -131,3 +132,36 @@ class SetSetting(Command):
     user_id: int
     setting: Setting
     enabled: bool
+
+
+class ChatSetting(StrEnum):
+    """A group chat's setting, each with two values (``ChangeChatSettings.enabled``)."""
+
+    AUTO = "auto"  # on: every voice and video note; off: on request (``/transcribe``)
+    SILENT = "silent"  # on: no status message, only the result
+    FILES = "files"  # on: ``auto`` takes audio and video files too
+    SPONSOR = "sponsor"  # on: the admin who turns it on pays; off: whoever asks
+
+
+@attrs.frozen
+class ChangeChatSettings(Command):
+    """Somebody in a group pressed a settings button (or sent ``/chatsettings`` with a
+    value). ``member_status`` is their standing from ``getChatMember`` (``None``: not
+    looked up, or unknown); ``sender`` says whether they act as the group itself (an
+    anonymous admin). Like ``SetSetting``, it sets a value: done twice, it lands once."""
+
+    chat_id: int
+    chat_type: ChatType
+    sender: Sender
+    member_status: MemberStatus | None
+    setting: ChatSetting
+    enabled: bool
+
+
+@attrs.frozen
+class MigrateChat(Command):
+    """A group became a supergroup (``migrate_to_chat_id`` / ``migrate_from_chat_id``):
+    its settings move to the new id. Telegram announces it in both chats; either does."""
+
+    old_chat_id: int
+    new_chat_id: int
