@@ -18,8 +18,10 @@ from telegram.ext import ApplicationBuilder
 from domain.rate_limit import RateLimit
 from entrypoints.composition.container import Channel, Container
 from entrypoints.telegram.admin import AdminHandlers
+from entrypoints.telegram.group_settings import GroupSettingsHandlers
 from entrypoints.telegram.groups import GroupHandlers
 from entrypoints.telegram.handlers import COMMAND_MENU, BotHandlers
+from entrypoints.telegram.member_status import MemberStatuses
 from entrypoints.telegram.payments import PaymentHandlers
 from entrypoints.telegram.update_bridge import record_handler_error
 
@@ -47,6 +49,7 @@ def build_bot(container: Container, *, polling: bool) -> Bot:
     # payment), then payments (a generic handler must never swallow successful_payment).
     rate_limit = RateLimit(settings.rate_limit_per_minute, RATE_WINDOW_SECONDS)
     GroupHandlers(use_cases, rate_limit, time.time).register(ptb)
+    GroupSettingsHandlers(use_cases, MemberStatuses()).register(ptb)
     PaymentHandlers(use_cases).register(ptb)
     AdminHandlers(use_cases, settings.owner_id).register(ptb)
     BotHandlers(use_cases, rate_limit, time.time).register(ptb)

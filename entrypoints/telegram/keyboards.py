@@ -14,9 +14,10 @@ from collections.abc import Sequence
 import attrs
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from application.commands import Setting
+from application.commands import ChatSetting, Setting
 from application.handlers.preferences import is_enabled
 from domain.catalogue import Package
+from domain.chats import Chat, ChatMode
 from domain.jobs import UserStyle
 from entrypoints.telegram.payments import BUY_PREFIX
 from entrypoints.telegram.texts import LANGUAGES, describe_setting, text
@@ -128,3 +129,70 @@ def parse_language(data: str | None) -> tuple[bool, str | None]:
     if code == AUTO:
         return True, None
     return (True, code) if code in LANGUAGES else (False, None)
+
+
+# A group's settings: ``chat:<setting>:<on|off>``, the value the tap sets (as above).
+CHAT_PREFIX = "chat:"
+CHAT_VALUE_WORDS = ("off", "on")
+
+
+@attrs.frozen
+class ChatSettingTap:
+    setting: ChatSetting
+    enabled: bool
+
+
+def chat_setting_data(setting: ChatSetting, enabled: bool) -> str:
+    return f"{CHAT_PREFIX}{setting.value}:{CHAT_VALUE_WORDS[enabled]}"
+
+
+def chat_setting_enabled(chat: Chat, setting: ChatSetting) -> bool:
+    if setting is ChatSetting.AUTO:
+        return chat.mode is ChatMode.AUTO
+    if setting is ChatSetting.SILENT:
+        return chat.silent
+    if setting is ChatSetting.FILES:
+        return chat.include_files
+    return chat.sponsor_id is not None
+
+
+def describe_chat_setting(chat: Chat, setting: ChatSetting, language_code: str | None) -> str:
+    """One line of a group's settings, as its button reads."""
+    enabled = chat_setting_enabled(chat, setting)
+    if setting is ChatSetting.AUTO:
+        state = text(f"chat.mode.{chat.mode.value}", language_code)
+        return text("chat.mode", language_code, state=state)
+    if setting is ChatSetting.SPONSOR:
+        state = text(f"chat.payer.{chat.payer.value}", language_code)
+        return text("chat.payer", language_code, state=state)
+    key = "chat.silent" if setting is ChatSetting.SILENT else "chat.files"
+    return text(key, language_code, state=text("on" if enabled else "off", language_code))
+
+
+def chat_settings_keyboard(chat: Chat, language_code: str | None) -> InlineKeyboardMarkup:
+    """A group's settings, one button each, every button setting the other value."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    describe_chat_setting(chat, s, language_code),
+                    callback_data=chat_setting_data(s, not chat_setting_enabled(chat, s)),
+                )
+            ]
+            for s in (ChatSetting.AUTO, ChatSetting.SILENT, ChatSetting.FILES, ChatSetting.SPONSOR)
+        ]
+    )
+
+
+def parse_chat_setting(data: str | None) -> ChatSettingTap | None:
+    """``chat:<setting>:<on|off>``, else ``None`` (untrusted input: never an error)."""
+    if not data or not data.startswith(CHAT_PREFIX):
+        return None
+    name, _, word = data.removeprefix(CHAT_PREFIX).partition(":")
+    try:
+        setting = ChatSetting(name)
+    except ValueError:
+        return None
+    if word not in CHAT_VALUE_WORDS:
+        return None
+    return ChatSettingTap(setting, word == "on")
