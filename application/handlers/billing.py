@@ -37,6 +37,7 @@ from application.ports import (
     PaymentRepository,
     StarsGateway,
 )
+from application.wording import say
 from domain.catalogue import (
     CheckoutRefusal,
     Package,
@@ -119,8 +120,8 @@ class Billing:
             return Purchase.LIMIT_REACHED
         await self._gateway.send_invoice(
             command.chat_id,
-            title=f"{package.minutes} min",
-            description=f"{package.minutes} minutes of transcription",
+            title=say("invoice.title", command.language_code, minutes=package.minutes),
+            description=say("invoice.description", command.language_code, minutes=package.minutes),
             payload=invoice_payload(package, command.user_id),
             stars=package.stars,
         )

@@ -97,4 +97,6 @@ TEXTS: dict[str, str] = {
     "chat.how.on_request": "Mode here: on request: reply /transcribe to a voice message and I send its text.",
     "chat.how.auto": "Mode here: auto: I transcribe every voice and video note.",
     "chat.privacy": "Telegram's privacy mode hides ordinary messages from me: for auto mode, make me an admin here (or my owner turns privacy mode off).",
+    "invoice.title": "{minutes} min",
+    "invoice.description": "{minutes} minutes of transcription",
 }

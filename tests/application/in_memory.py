@@ -437,6 +437,7 @@ class InMemoryPaymentRepository:
 class RecordingStarsGateway:
     def __init__(self) -> None:
         self.invoices: list[tuple[int, str, int]] = []
+        self.wording: list[tuple[str, str]] = []  # each invoice's title and description
         self.refunded: list[tuple[int, str]] = []
         self.refuse = False
 
@@ -444,6 +445,7 @@ class RecordingStarsGateway:
         self, chat_id: int, title: str, description: str, payload: str, stars: int
     ) -> None:
         self.invoices.append((chat_id, payload, stars))
+        self.wording.append((title, description))
 
     async def refund(self, user_id: int, charge_id: str) -> None:
         if self.refuse:

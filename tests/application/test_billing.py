@@ -227,3 +227,11 @@ async def test_reports(world: World) -> None:
     table = await world.app.reports.export("payments")
     assert table.columns[:5] == ("charge_id", "user_id", "package_id", "stars", "minutes")
     assert table.rows[0][:5] == ("c1", 11, "m50", 35, 50)
+
+
+async def test_an_invoice_is_worded_in_the_buyers_language(world: World) -> None:
+    await world.app.bus.handle(BuyMinutes(BUYER, BUYER, "m50", "ru"))
+    await world.app.bus.handle(BuyMinutes(BUYER + 1, BUYER + 1, "m50", "en-GB"))
+    [(title_ru, about_ru), (title_en, about_en)] = world.stars.wording
+    assert (title_ru, about_ru) == ("50 мин", "50 минут расшифровки")
+    assert (title_en, about_en) == ("50 min", "50 minutes of transcription")
