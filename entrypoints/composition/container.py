@@ -184,7 +184,11 @@ class Container(containers.DeclarativeContainer):
     messenger = providers.Selector(
         config.channel,
         console=providers.Singleton(ConsoleMessenger, verbose=config.verbose),
-        telegram=providers.Singleton(TelegramMessenger, telegram_bot),
+        telegram=providers.Singleton(
+            TelegramMessenger,
+            telegram_bot,
+            packages=providers.Callable(parse_packages, config.star_packages),
+        ),
     )
     alerts = providers.Selector(
         config.channel,

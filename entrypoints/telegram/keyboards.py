@@ -19,8 +19,8 @@ from application.handlers.preferences import is_enabled
 from domain.catalogue import Package
 from domain.chats import Chat, ChatMode
 from domain.jobs import UserStyle
-from entrypoints.telegram.payments import BUY_PREFIX
 from entrypoints.telegram.texts import LANGUAGES, describe_setting, text
+from infrastructure.telegram.buy_buttons import buy_buttons
 
 TOGGLE_PREFIX = "set:"
 LANGUAGE_PREFIX = "lang:"
@@ -93,17 +93,7 @@ def packages_keyboard(
     packages: Sequence[Package], language_code: str | None
 ) -> InlineKeyboardMarkup:
     """One Buy button per package: a tap sends its invoice (``PaymentHandlers.on_buy``)."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    text("package", language_code, minutes=p.minutes, stars=p.stars),
-                    callback_data=f"{BUY_PREFIX}{p.package_id}",
-                )
-            ]
-            for p in packages
-        ]
-    )
+    return buy_buttons(packages, language_code)
 
 
 def parse_setting(data: str | None) -> SettingTap | None:

@@ -26,7 +26,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application as PtbApplication,
@@ -45,10 +45,10 @@ from application.commands import ApproveCheckout, BuyMinutes, CompletePayment
 from application.handlers.billing import PaymentOutcome, Purchase
 from domain.catalogue import PaymentProblem
 from entrypoints.telegram.texts import text
+from infrastructure.telegram.buy_buttons import BUY_PREFIX, buy_buttons
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
-BUY_PREFIX = "buy:"
 
 
 class PaymentHandlers:
@@ -68,17 +68,9 @@ class PaymentHandlers:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        rows = [
-            [
-                InlineKeyboardButton(
-                    text("package", user.language_code, minutes=p.minutes, stars=p.stars),
-                    callback_data=f"{BUY_PREFIX}{p.package_id}",
-                )
-            ]
-            for p in self._app.billing.packages
-        ]
         await message.reply_text(
-            text("choose_package", user.language_code), reply_markup=InlineKeyboardMarkup(rows)
+            text("choose_package", user.language_code),
+            reply_markup=buy_buttons(self._app.billing.packages, user.language_code),
         )
 
     async def on_buy(self, update: Update, context: Context) -> None:

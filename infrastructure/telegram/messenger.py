@@ -25,9 +25,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
-from telegram import Bot, InputFile, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, InputFile, ReplyParameters
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import TelegramError
 
@@ -35,8 +35,10 @@ from application.errors import DeliveryFailed
 from application.notices import Notice, NoticeReason, describe
 from application.progress import Progress
 from application.wording import say
+from domain.catalogue import Package
 from domain.jobs import OutputMode, VoiceJob
 from domain.text import escape_html, render_messages
+from infrastructure.telegram.buy_buttons import buy_buttons
 from infrastructure.telegram.errors import call_telegram
 from infrastructure.telegram.progress_text import progress_text
 
@@ -56,8 +58,11 @@ class TelegramMessenger:
         *,
         edit_interval_seconds: float = 1.5,
         file_threshold: int = FILE_THRESHOLD,
+        packages: Sequence[Package] = (),
     ) -> None:
+        """``packages``: what "not enough minutes" offers to buy, one button each."""
         self._bot = bot
+        self._packages = tuple(packages)
         self._edit_interval = edit_interval_seconds
         self._file_threshold = file_threshold
         self._last_edit: dict[str, tuple[float, str]] = {}
@@ -146,21 +151,37 @@ class TelegramMessenger:
                 await self._send(job, text, reply=False)
             return
         await self._progress_over(job)
+        buy = None
+        if notice.reason is NoticeReason.INSUFFICIENT_MINUTES and self._packages:
+            buy = buy_buttons(self._packages, job.style.ui_language)
         if job.status_message_id is not None:
             try:
-                await self._bot.edit_message_text(text, job.chat_id, job.status_message_id)
+                await self._bot.edit_message_text(
+                    text, job.chat_id, job.status_message_id, reply_markup=buy
+                )
                 return
             except TelegramError as error:
                 log.info("could not edit the status of job %s: %s", job.job_id, error)
-        await self._send(job, text, reply=True)
+        await self._send(job, text, reply=True, markup=buy)
 
-    async def _send(self, job: VoiceJob, html: str, *, reply: bool) -> None:
+    async def _send(
+        self,
+        job: VoiceJob,
+        html: str,
+        *,
+        reply: bool,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
         reply_to = None
         if reply and job.reply_to_message_id is not None:
             reply_to = ReplyParameters(job.reply_to_message_id, allow_sending_without_reply=True)
         await call_telegram(
             lambda: self._bot.send_message(
-                job.chat_id, html, parse_mode=ParseMode.HTML, reply_parameters=reply_to
+                job.chat_id,
+                html,
+                parse_mode=ParseMode.HTML,
+                reply_parameters=reply_to,
+                reply_markup=markup,
             ),
             DeliveryFailed,
             "sendMessage",
