@@ -6,7 +6,11 @@ is encoded with PyAV from ``samples/en-weather.ogg``, so no binary test media is
 
 from __future__ import annotations
 
+import functools
 import io
+import itertools
+import math
+import random
 from pathlib import Path
 
 import av
@@ -73,3 +77,33 @@ def make_clips(voice_note: bytes) -> dict[str, bytes]:
 def silence(seconds: float = 3.0, rate: int = 48_000) -> bytes:
     """An OGG/Opus voice note with nothing said in it."""
     return encode(np.zeros(int(seconds * rate), dtype=np.float32), rate, "ogg", "libopus")
+
+
+LONG_NOTE_SECONDS = 140.0  # one recognition request on every profile (chunks of 150 s)
+
+
+@functools.cache
+def long_voice_note(seconds: float = LONG_NOTE_SECONDS) -> bytes:
+    """An OGG/Opus voice note of ``seconds``: the English sample said again and again.
+    For delivery tests that script a long transcript: a text of a thousand words is only
+    taken for a transcript of audio long enough to hold it."""
+    rate = 48_000
+    once = decode((SAMPLES / "en-weather.ogg").read_bytes(), rate)
+    wanted = int(seconds * rate)
+    return encode(np.tile(once, math.ceil(wanted / once.size))[:wanted], rate, "ogg", "libopus")
+
+
+_SYLLABLES = ("ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "de", "pu")
+_WORDS = ["".join(pair) for pair in itertools.product(_SYLLABLES, repeat=2)]
+
+
+def long_speech(sentences: int = 110) -> str:
+    """A long transcript that reads like speech, not a loop (which the recognizer's output
+    check rejects): ``sentences`` varied sentences, each with "long recording & it" in it
+    (an ampersand to escape), about 6,000 characters for 110."""
+    pick = random.Random(sentences).choice
+    return " ".join(
+        f"{pick(_WORDS).capitalize()} {pick(_WORDS)} {pick(_WORDS)} long recording & it "
+        f"{pick(_WORDS)} {pick(_WORDS)} {pick(_WORDS)}."
+        for _ in range(sentences)
+    )

@@ -11,7 +11,7 @@ from dependency_injector import providers
 
 from tests.application.in_memory import FakeRecognizer
 from tests.e2e.conftest import RunningBot
-from tests.media_clips import SAMPLES
+from tests.media_clips import SAMPLES, long_speech, long_voice_note
 from tests.word_error_rate import word_error_rate
 
 USER = 4242
@@ -70,10 +70,9 @@ async def test_a_voice_note_is_downloaded_recognized_and_answered(start_bot) -> 
 
 
 async def test_long_text_is_split_into_messages_within_the_limit(start_bot) -> None:  # type: ignore[no-untyped-def]
-    sentence = "This sentence is part of a long recording & it keeps going. "
-    _, prepare = scripted(sentence * 110)  # ~6,600 characters: two messages, not a file
+    _, prepare = scripted(long_speech(110))  # ~5,600 characters: two messages, not a file
     bot: RunningBot = start_bot(prepare)
-    file_id = bot.fake.register_file((SAMPLES / "en-weather.ogg").read_bytes())
+    file_id = bot.fake.register_file(long_voice_note())  # audio long enough for the text
     bot.fake.push_voice(USER, USER, file_id, duration=10)
 
     await bot.fake.wait_for_async(

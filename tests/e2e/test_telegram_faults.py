@@ -20,14 +20,14 @@ import pytest
 from application.commands import Setting
 from domain.jobs import OutputMode, UserStyle
 from entrypoints.telegram.keyboards import setting_data
+from entrypoints.telegram.texts import describe_setting
 from tests.e2e.conftest import BotUnderTest
 from tests.e2e.test_telegram_bot import scripted
 from tests.fakes.telegram import TelegramFake
 from tests.fakes.telegram.fake import DROPPED_CONNECTION
-from tests.media_clips import SAMPLES
+from tests.media_clips import long_speech, long_voice_note
 
-SENTENCE = "This sentence is part of a long recording & it keeps going. "
-TRANSCRIPT = SENTENCE * 110  # ~6,600 characters: two messages
+TRANSCRIPT = long_speech(110)  # ~5,600 characters: two messages
 TIMEOUT = 90.0
 
 FAULTS = {"429": (429, 1), "500": (500, None), "network": (DROPPED_CONNECTION, None)}
@@ -69,7 +69,9 @@ class Journey:
         return [m.plain_text for m in self.fake.sent_messages(self.chat) if not m.deleted]
 
     async def send_note(self, duration: int = 5) -> None:
-        file_id = self.fake.register_file((SAMPLES / "en-short.ogg").read_bytes())
+        """A note Telegram says lasts ``duration`` (so short ones are handled at once),
+        long enough to hold the long transcript (the measured length judges the text)."""
+        file_id = self.fake.register_file(long_voice_note())
         await self.bot.deliver(self.fake.push_voice(self.chat, self.chat, file_id, duration))
 
     async def command(self, text: str) -> None:
@@ -175,7 +177,7 @@ async def setting_command_reply(journey: Journey) -> None:
     await journey.command("/code")
     await journey.wait_until(journey.visible, "the answer to /code")
     await journey.bot.settled(TIMEOUT)
-    assert journey.visible() == ["<code> formatting: on"]
+    assert journey.visible() == [describe_setting("code", UserStyle(use_code_tags=True), None)]
     stored = await journey.bot.container.preferences().get(journey.chat)
     assert stored is not None and stored.use_code_tags, "flipped once, not back"
 
