@@ -71,6 +71,9 @@ class AudioSource:
     file_name: str | None = None
     # Forwarded from another person: their name, shown above the transcript ("From: …").
     forwarded_from: str | None = None
+    # Someone asked for this text (a private note, a /transcribe); False for a group's note
+    # transcribed automatically: then no notice is posted when it yields no text.
+    asked_for: bool = True
 
 
 @attrs.frozen

@@ -190,7 +190,7 @@ class GroupHandlers:
                 request_id=key,
                 user_id=decision.payer_id,
                 chat_id=chat_id,
-                source=source,
+                source=attrs.evolve(source, asked_for=request.requested),
                 style=style,
                 reply_to_message_id=audio_id,
                 status_message_id=status.message_id if status is not None else None,

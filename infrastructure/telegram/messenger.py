@@ -151,6 +151,11 @@ class TelegramMessenger:
                 await self._send(job, text, reply=False)
             return
         await self._progress_over(job)
+        if _in_group(job) and not job.source.asked_for:
+            # Nobody asked (a group's note transcribed automatically): no error replies
+            # in a group; the job's record keeps what happened.
+            log.info("job %s in a group, not asked for: %s not posted", job.job_id, notice.reason)
+            return
         buy = None
         if notice.reason is NoticeReason.INSUFFICIENT_MINUTES and self._packages:
             buy = buy_buttons(self._packages, job.style.ui_language)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import attrs
 import pytest
 from telegram import Bot
 
@@ -67,3 +68,21 @@ async def test_other_notices_carry_no_buttons(telegram_fake: TelegramFake, bot: 
     messenger = TelegramMessenger(bot, packages=DEFAULT_PACKAGES)
     await messenger.notify(make_job(None), Notice(NoticeReason.NO_SPEECH))
     assert telegram_fake.sent_messages(CHAT)[-1].reply_markup is None
+
+
+async def test_in_a_group_a_note_nobody_asked_for_gets_no_notice_one_asked_for_does(
+    telegram_fake: TelegramFake, bot: Bot
+) -> None:
+    group = -100_617
+    messenger = TelegramMessenger(bot, packages=DEFAULT_PACKAGES)
+    source = AudioSource(MediaKind.VOICE, "f", "u", 20.0)
+    automatic = VoiceJob(
+        "auto", CHAT, group, attrs.evolve(source, asked_for=False), 20.0, 1, UserStyle(), 0, 0
+    )
+    requested = VoiceJob("asked", CHAT, group, source, 20.0, 1, UserStyle(), 0, 0)
+
+    await messenger.notify(automatic, Notice(NoticeReason.NO_SPEECH))
+    assert telegram_fake.sent_messages(group) == [], "no error replies in a group"
+
+    await messenger.notify(requested, Notice(NoticeReason.NO_SPEECH))
+    assert len(telegram_fake.sent_messages(group)) == 1, "the one who asked is answered"
