@@ -81,8 +81,9 @@ async def test_an_admin_turns_auto_on_with_a_button(  # type: ignore[no-untyped-
 
     await pushed(bot, bot.fake.push_callback_query(ADMIN, GROUP, "chat:auto:on"))
     await bot.fake.wait_for_async(
-        lambda: "Mode: auto (every voice and video note)"
-        in labels(latest_markup(bot.fake, keyboard)),
+        lambda: (
+            "Mode: auto (every voice and video note)" in labels(latest_markup(bot.fake, keyboard))
+        ),
         timeout=60,
         message="the keyboard redrawn",
     )
@@ -101,13 +102,15 @@ async def test_a_member_pressing_a_button_gets_a_popup_and_nothing_changes(start
     keyboard = await bot.fake.wait_for_async(lambda: settings_message(bot.fake), timeout=60)
 
     bot.fake.push_callback_query(MEMBER, GROUP, "chat:sponsor:on")
-    [answer] = await bot.fake.wait_for_async(lambda: bot.fake.callback_answers(), timeout=60)
+    [answer] = await bot.fake.wait_for_async(bot.fake.callback_answers, timeout=60)
     await everything_handled(bot)
 
     assert (answer.text, answer.show_alert) == (NOT_ADMIN, True)
     assert bot.fake.edits(GROUP) == [], "the keyboard stays as it was"
     assert await bot.container.chats().get(GROUP) is None
-    assert [m.text for m in bot.fake.sent_messages(GROUP)] == [keyboard.text], "no word in the group"
+    assert [m.text for m in bot.fake.sent_messages(GROUP)] == [keyboard.text], (
+        "no word in the group"
+    )
 
 
 async def test_an_anonymous_admin_acts_as_the_group_but_cannot_pay(start_bot) -> None:  # type: ignore[no-untyped-def]
@@ -166,9 +169,7 @@ async def test_without_privacy_mode_or_as_an_admin_the_bot_does_not_warn(start_b
     bot.fake.can_read_all_group_messages = True
     other = GROUP - 1
     bot.fake.push_my_chat_member(other, ADMIN, "member")
-    [reading_all] = await bot.fake.wait_for_async(
-        lambda: bot.fake.sent_messages(other), timeout=60
-    )
+    [reading_all] = await bot.fake.wait_for_async(lambda: bot.fake.sent_messages(other), timeout=60)
 
     assert PRIVACY_LINE not in as_admin.text
     assert PRIVACY_LINE not in reading_all.text
