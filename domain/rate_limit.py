@@ -36,7 +36,7 @@ class Window:
     def admit(self, now: float, limit: RateLimit) -> tuple[bool, Window, float]:
         """Whether an event at ``now`` is allowed, the window after it, and how many seconds
         to wait before the next one would be allowed (0 when it was)."""
-        recent = tuple(t for t in self.times if now - t < limit.window_seconds)
+        recent = tuple(t for t in self.times if _inside(t, now, limit))
         if len(recent) < limit.max_events:
             return True, Window((*recent, now)), 0.0
         retry_in = recent[0] + limit.window_seconds - now
@@ -50,7 +50,7 @@ class Window:
         than ``max_events`` starts, never before an event accepted earlier. Refused (the
         window unchanged, the wait being how long until it would be accepted) when that
         is more than ``max_deferral_seconds`` away."""
-        kept = tuple(t for t in self.times if now - t < limit.window_seconds)
+        kept = tuple(t for t in self.times if _inside(t, now, limit))
         start = max((now, *kept[-1:]))
         if len(kept) >= limit.max_events:
             start = max(start, kept[-limit.max_events] + limit.window_seconds)
@@ -58,3 +58,10 @@ class Window:
         if wait > limit.max_deferral_seconds:
             return False, wait - limit.max_deferral_seconds, Window(kept)
         return True, wait, Window((*kept, start))
+
+
+def _inside(time: float, now: float, limit: RateLimit) -> bool:
+    """An event at ``time`` still counts at ``now``: its window ends after ``now``. Written
+    as the very sum ``defer`` starts a deferred event at, so that in floating point an
+    event deferred to the end of a window and one arriving there agree to the last bit."""
+    return time + limit.window_seconds > now
