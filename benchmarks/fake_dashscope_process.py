@@ -4,14 +4,15 @@ ASR latency is proportional to the audio's length: ``--per-second`` x the durati
 the request's audio, whatever its format (OGG/Opus, MP3), as PyAV reads it from the
 container (the last OGG page's granule, the MP3 Info tag): no decoding. LLM calls take
 ``--llm`` seconds; ``--fixed-asr`` gives every recognition one latency instead, and
-``--transcript-words N`` makes every transcript N words long. Prints the base URL on
-stdout, then serves until stdin closes.
+``--transcript-words N`` makes every transcript N words long (varied, not a loop).
+Prints the base URL on stdout, then serves until stdin closes.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import random
 import sys
 
 import av
@@ -19,6 +20,14 @@ import av
 from tests.fakes.dashscope_server import FakeDashScope, RecordedRequest
 
 SENTENCE = "today the weather is calm and we will walk along the river"
+
+
+def varied_words(count: int) -> list[str]:
+    """``count`` words drawn from ``SENTENCE`` at random (seeded): they read like speech,
+    where one sentence said over and over is rejected as not a transcript."""
+    pick = random.Random(count).choice
+    vocabulary = SENTENCE.split()
+    return [pick(vocabulary) for _ in range(count)]
 
 
 def audio_seconds(audio: bytes) -> float:
@@ -44,8 +53,8 @@ def main() -> None:
 
     fake = FakeDashScope(latency=latency)
     if args.transcript_words:
-        words = (SENTENCE.split() * (args.transcript_words // 10 + 1))[: args.transcript_words]
-        fake.transcript = lambda request: " ".join(words)
+        text = " ".join(varied_words(args.transcript_words))
+        fake.transcript = lambda request: text
     fake.requests = _Discard()  # type: ignore[assignment]  # keep no request bodies
     print(fake.base_url, fake.api_key, flush=True)
     sys.stdin.read()
