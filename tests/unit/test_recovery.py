@@ -3,7 +3,7 @@ job waits for an unavailable recognizer (``domain/recovery.py``)."""
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from domain.jobs import AudioSource, JobStatus, MediaKind, UserStyle, VoiceJob
@@ -25,12 +25,15 @@ def job_in(status: JobStatus, updated_at: float, lease: float | None) -> VoiceJo
     lease=st.none() | st.floats(-10_000, 10_000, allow_nan=False),
     stale=st.floats(1, 5_000, allow_nan=False),
 )
+@example(status=JobStatus.PROCESSING, age=0.0, lease=1.6152056662974806e-120, stale=1.0)
 def test_a_job_is_stuck_exactly_when_unfinished_unleased_and_abandoned_or_stale(
     status: JobStatus, age: float, lease: float | None, stale: float
 ) -> None:
     now = T0 + 20_000
     job = job_in(status, now - age, None if lease is None else now + lease)
-    held = status is JobStatus.PROCESSING and lease is not None and lease > 0
+    # Held while the stored expiry is after now (a lease too small to move ``now`` in
+    # floating point, 1e-120 s say, has already run out).
+    held = status is JobStatus.PROCESSING and lease is not None and now + lease > now
     expected_stuck = (
         not status.is_finished
         and not held
