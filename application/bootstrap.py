@@ -23,6 +23,8 @@ from application.commands import (
     MigrateChat,
     ProcessJob,
     RefundPayment,
+    SendStoredOutput,
+    SetOutput,
     SetRecognitionLanguage,
     SetSetting,
     SweepStuckJobs,
@@ -37,6 +39,7 @@ from application.handlers.chats import GroupChats
 from application.handlers.flush import StuckJobFlush
 from application.handlers.preferences import Preferences
 from application.handlers.process_job import ProcessJobHandler
+from application.handlers.stored_outputs import StoredOutputs
 from application.handlers.sweeper import StuckJobSweeper
 from application.minutes import MinutesBook
 from application.ports import (
@@ -206,6 +209,8 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
             ToggleSetting: preferences.toggle,
             SetSetting: preferences.set,
             SetRecognitionLanguage: preferences.set_language,
+            SetOutput: preferences.set_output,
+            SendStoredOutput: StoredOutputs(ports.jobs, ports.messenger),
             ChangeChatSettings: chat_settings.change,
             MigrateChat: chat_settings.migrate,
             BuyMinutes: billing.buy,

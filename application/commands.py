@@ -10,7 +10,7 @@ from enum import StrEnum
 import attrs
 
 from domain.chats import ChatType, MemberStatus, Sender
-from domain.jobs import AudioSource, UserStyle
+from domain.jobs import AudioSource, OutputMode, UserStyle
 
 
 @attrs.frozen
@@ -132,6 +132,26 @@ class SetSetting(Command):
     user_id: int
     setting: Setting
     enabled: bool
+
+
+@attrs.frozen
+class SetOutput(Command):
+    """Choose how transcripts reach the user (``/output``): one of the output modes, so a
+    repeated command changes nothing."""
+
+    user_id: int
+    mode: OutputMode
+
+
+@attrs.frozen
+class SendStoredOutput(Command):
+    """Send a delivered job's transcript again in another output mode (a button under a
+    long recording's text), made from the stored transcript: no recognition, no charge.
+    ``user_id`` is who asked: only the job's owner may."""
+
+    job_id: str
+    user_id: int
+    mode: OutputMode
 
 
 class ChatSetting(StrEnum):

@@ -54,8 +54,14 @@ class MediaKind(StrEnum):
 
 
 class OutputMode(StrEnum):
-    MESSAGES = "messages"
-    FILE = "file"
+    """How a transcript reaches the user (``/output``). The values are stored, so they
+    never change: ``messages`` and ``file`` are what releases before timed outputs wrote."""
+
+    MESSAGES = "messages"  # the formatted text as messages
+    TIMED = "timed"  # paragraphs opening with [mm:ss], as messages
+    FILE = "file"  # the formatted text as a .txt document
+    SRT = "srt"  # subtitles, a .srt document
+    VTT = "vtt"  # subtitles, a .vtt document
 
 
 @attrs.frozen

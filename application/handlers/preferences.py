@@ -8,7 +8,13 @@ from collections import defaultdict
 
 import attrs
 
-from application.commands import SetRecognitionLanguage, SetSetting, Setting, ToggleSetting
+from application.commands import (
+    SetOutput,
+    SetRecognitionLanguage,
+    SetSetting,
+    Setting,
+    ToggleSetting,
+)
 from application.ports import PreferencesRepository
 from domain.jobs import OutputMode, UserStyle
 
@@ -50,6 +56,13 @@ class Preferences:
             style = attrs.evolve(style, output=OutputMode.FILE if enabled else OutputMode.MESSAGES)
         await self._repository.save(user_id, style)
         return style
+
+    async def set_output(self, command: SetOutput) -> UserStyle:
+        """Idempotent, as ``set``: the mode chosen is the mode stored."""
+        async with self._locks[command.user_id]:
+            style = attrs.evolve(await self.of(command.user_id), output=command.mode)
+            await self._repository.save(command.user_id, style)
+            return style
 
     async def set_language(self, command: SetRecognitionLanguage) -> UserStyle:
         async with self._locks[command.user_id]:

@@ -18,12 +18,14 @@ does before that point is safe to do again:
   again, or, when the refused job is stored (no minutes) and the retry finds it a
   duplicate, sends the refusal this process still owes. The queued position and the
   deletion of a duplicate's status are cosmetic: their failure is only logged.
-- A command's reply is its whole effect: a failed reply raises. ``/code``, ``/yo`` and
-  ``/output`` flip a setting, so before raising they put it back, and the retry flips it
-  once.
+- A command's reply is its whole effect: a failed reply raises. ``/code`` and ``/yo``
+  flip a setting, so before raising they put it back, and the retry flips it once.
+  ``/output`` changes nothing itself: it offers the output modes as buttons.
 - A settings button sets the value written on it (``keyboards.py``), so a retried tap is
   harmless: the callback is answered (a query answered already, or too old, is not an
   error on a retry) and the keyboard redrawn, and a failed redraw raises.
+- A button under a long recording's text sends another output of the stored transcript
+  (``SendStoredOutput``): nothing stored changes, so a retried tap only sends it again.
 """
 
 from __future__ import annotations
@@ -49,29 +51,35 @@ from telegram.ext import (
 from application.bootstrap import UseCases
 from application.commands import (
     AcceptVoiceNote,
+    SendStoredOutput,
+    SetOutput,
     SetRecognitionLanguage,
     SetSetting,
     Setting,
     ToggleSetting,
 )
 from application.handlers.preferences import is_enabled
+from application.handlers.stored_outputs import StoredOutputResult
 from application.notices import NoticeReason, describe
 from application.progress import Progress, Stage
 from application.reports import Acceptance, AcceptOutcome
 from domain.jobs import UserStyle
 from domain.rate_limit import RateLimit, Window
 from entrypoints.telegram.keyboards import (
-    BACK,
-    LANGUAGE_PREFIX,
+    OUTPUT_MENU,
+    SETTINGS_BACK,
     language_keyboard,
+    output_keyboard,
     packages_keyboard,
     parse_language,
+    parse_output,
     parse_setting,
     settings_keyboard,
 )
 from entrypoints.telegram.media import audio_source
 from entrypoints.telegram.origin import forwarded_from
 from entrypoints.telegram.texts import balance_line, describe_setting, prices, text
+from infrastructure.telegram.output_buttons import parse_stored_output
 from infrastructure.telegram.progress_text import progress_text
 
 log = logging.getLogger(__name__)
@@ -94,7 +102,7 @@ COMMAND_MENU = {
     "language": "recognition language",
     "code": "monospace text, copied with one tap",
     "yo": "keep or replace ё",
-    "output": "messages or a .txt file",
+    "output": "text, text with times, .txt, .srt or .vtt",
 }
 
 
@@ -266,13 +274,33 @@ class BotHandlers:
         await self._toggle(update, Setting.YO)
 
     async def on_output(self, update: Update, context: Context) -> None:
-        await self._toggle(update, Setting.OUTPUT)
+        """The output modes as buttons, each choosing its mode (``SetOutput`` on a tap)."""
+        message, user = update.effective_message, update.effective_user
+        if message is not None and user is not None:
+            style = await self._app.preferences.of(user.id)
+            keyboard = output_keyboard(style.output, user.language_code)
+            prompt = text("output_prompt", user.language_code)
+            await message.reply_text(prompt, reply_markup=keyboard)
 
     async def on_callback(self, update: Update, context: Context) -> None:
         query, user = update.callback_query, update.effective_user
         if query is None or user is None:
             return
         lang = user.language_code
+        again = parse_stored_output(query.data)
+        if again is not None:
+            result = await self._app.bus.handle(SendStoredOutput(again.job_id, user.id, again.mode))
+            refused = result is not StoredOutputResult.SENT
+            await _answer(query.answer(text(f"again.{result.value}", lang), show_alert=refused))
+            return
+        output = parse_output(query.data)
+        if output is not None:
+            style = await self._app.bus.handle(SetOutput(user.id, output))
+            await _answer(query.answer(text("saved", lang)))
+            prompt = text("output_prompt", lang)
+            keyboard = output_keyboard(style.output, lang)
+            await _redraw(query.edit_message_text(prompt, reply_markup=keyboard))
+            return
         tap = parse_setting(query.data)
         understood, language = parse_language(query.data)
         if tap is not None and tap.enabled is not None:
@@ -288,7 +316,14 @@ class BotHandlers:
             prompt = text("language_prompt", lang)
             await _redraw(query.edit_message_text(prompt, reply_markup=keyboard))
             return
-        elif query.data == LANGUAGE_PREFIX + BACK:
+        elif query.data == OUTPUT_MENU:
+            await _answer(query.answer())
+            current_output = (await self._app.preferences.of(user.id)).output
+            keyboard = output_keyboard(current_output, lang)
+            prompt = text("output_prompt", lang)
+            await _redraw(query.edit_message_text(prompt, reply_markup=keyboard))
+            return
+        elif query.data == SETTINGS_BACK:
             await _answer(query.answer())
             style = await self._app.preferences.of(user.id)
             await _redraw(

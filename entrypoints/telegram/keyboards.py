@@ -3,7 +3,9 @@
 A settings button carries the value it sets (``set:code:on``), not "flip": the same tap
 handled twice (an update retried after a failed redraw, a second tap on a keyboard not
 yet redrawn) must land on the same value. Keyboards sent before this carry ``set:code``,
-which still flips. Callback data is untrusted input: anything that does not parse is
+which still flips. The output has more than two values: its buttons carry the mode they
+choose (``set:output:srt``); the two an older keyboard carries (``messages``, ``file``)
+are modes of the same names. Callback data is untrusted input: anything that does not parse is
 ``None``, never an error.
 """
 
@@ -18,14 +20,17 @@ from application.commands import ChatSetting, Setting
 from application.handlers.preferences import is_enabled
 from domain.catalogue import Package
 from domain.chats import Chat, ChatMode
-from domain.jobs import UserStyle
+from domain.jobs import OutputMode, UserStyle
 from entrypoints.telegram.texts import LANGUAGES, describe_setting, text
 from infrastructure.telegram.buy_buttons import buy_buttons
 
 TOGGLE_PREFIX = "set:"
 LANGUAGE_PREFIX = "lang:"
 AUTO = "auto"
-BACK = "back"  # ``lang:back``: from the language menu back to the settings
+BACK = "back"  # ``lang:back``: from the language (or output) menu back to the settings
+SETTINGS_BACK = LANGUAGE_PREFIX + BACK
+OUTPUT_MENU = "output:menu"  # the settings' output row: opens the output modes
+OUTPUT_PREFIX = f"{TOGGLE_PREFIX}{Setting.OUTPUT.value}:"
 # The words a button's data uses for a setting's (off, on) values.
 VALUE_WORDS = {
     Setting.CODE: ("off", "on"),
@@ -49,6 +54,8 @@ def setting_data(setting: Setting, enabled: bool) -> str:
 
 
 def settings_keyboard(style: UserStyle, language_code: str | None) -> InlineKeyboardMarkup:
+    """The two-valued settings (each button sets the other value), then the output and
+    the language, each opening its own menu."""
     rows = [
         [
             InlineKeyboardButton(
@@ -56,17 +63,42 @@ def settings_keyboard(style: UserStyle, language_code: str | None) -> InlineKeyb
                 callback_data=setting_data(s, not is_enabled(style, s)),
             )
         ]
-        for s in (Setting.CODE, Setting.YO, Setting.OUTPUT)
+        for s in (Setting.CODE, Setting.YO)
     ]
-    rows.append(
-        [
-            InlineKeyboardButton(
-                describe_setting("language", style, language_code),
-                callback_data=f"{LANGUAGE_PREFIX}menu",
-            )
-        ]
-    )
+    for key, data in (("output", OUTPUT_MENU), ("language", f"{LANGUAGE_PREFIX}menu")):
+        label = describe_setting(key, style, language_code)
+        rows.append([InlineKeyboardButton(label, callback_data=data)])
     return InlineKeyboardMarkup(rows)
+
+
+def output_data(mode: OutputMode) -> str:
+    """The callback data of the button that chooses ``mode``: ``set:output:<mode>``."""
+    return OUTPUT_PREFIX + mode.value
+
+
+def output_keyboard(current: OutputMode, language_code: str | None) -> InlineKeyboardMarkup:
+    """The output modes, one a row, the ``current`` one marked, and a Back button to the
+    settings."""
+
+    def button(mode: OutputMode) -> InlineKeyboardButton:
+        name = text(f"as_{mode.value}", language_code)
+        label = text("current", language_code, name=name) if mode is current else name
+        return InlineKeyboardButton(label, callback_data=output_data(mode))
+
+    rows = [[button(mode)] for mode in OutputMode]
+    rows.append([InlineKeyboardButton(text("back", language_code), callback_data=SETTINGS_BACK)])
+    return InlineKeyboardMarkup(rows)
+
+
+def parse_output(data: str | None) -> OutputMode | None:
+    """``set:output:<mode>`` (an older keyboard's ``messages`` and ``file`` included), else
+    ``None``."""
+    if not data or not data.startswith(OUTPUT_PREFIX):
+        return None
+    try:
+        return OutputMode(data.removeprefix(OUTPUT_PREFIX))
+    except ValueError:
+        return None
 
 
 def language_keyboard(

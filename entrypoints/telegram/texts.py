@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from application.wording import length, say
 from domain.catalogue import Package
-from domain.jobs import JobStatus, OutputMode, UserStyle, VoiceJob
+from domain.jobs import JobStatus, UserStyle, VoiceJob
 
 LANGUAGES = {
     "en": "English",
@@ -56,7 +56,7 @@ def describe_setting(key: str, style: UserStyle, language_code: str | None) -> s
     if key == "language":
         state = LANGUAGES.get(style.language or "", text("auto", language_code))
     elif key == "output":
-        state = text("as_file" if style.output is OutputMode.FILE else "as_messages", language_code)
+        state = text(f"as_{style.output.value}", language_code)
     else:
         enabled = style.use_code_tags if key == "code" else style.use_yo
         state = text("on" if enabled else "off", language_code)

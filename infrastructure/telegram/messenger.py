@@ -1,5 +1,8 @@
 """Answering the user in Telegram: one status message edited through the stages, then the
-text as HTML-safe messages of at most 4096 characters, or as a .txt document.
+answer in the user's output mode (``domain.outputs``): the text, or the text with times,
+as HTML-safe messages of at most 4096 characters; the text as a .txt document; subtitles
+as a .srt or .vtt document named after the original file, after a short preview. A long
+recording's text carries buttons for its other outputs (``output_buttons.py``).
 
 Progress is best effort and throttled (Telegram allows about one edit a second per chat),
 and it never holds the job up: the edit is sent in the background, one after another per
@@ -37,9 +40,11 @@ from application.progress import Progress
 from application.wording import say
 from domain.catalogue import Package
 from domain.jobs import OutputMode, VoiceJob
+from domain.outputs import answer, offers_stored_outputs
 from domain.text import escape_html, render_messages
 from infrastructure.telegram.buy_buttons import buy_buttons
 from infrastructure.telegram.errors import call_telegram
+from infrastructure.telegram.output_buttons import stored_output_buttons
 from infrastructure.telegram.progress_text import progress_text
 
 log = logging.getLogger(__name__)
@@ -117,18 +122,39 @@ class TelegramMessenger:
 
     async def deliver(self, job: VoiceJob, text: str) -> None:
         await self._progress_over(job)
+        shaped = answer(
+            job.style.output,
+            text,
+            job.recognized,
+            job.duration_seconds,
+            use_yo=job.style.use_yo,
+        )
+        body = shaped.text
         if job.source.forwarded_from:
             origin = say("forwarded_from", job.style.ui_language, name=job.source.forwarded_from)
-            text = f"{origin}\n\n{text}"
+            body = f"{origin}\n\n{body}"
+        # Under a long recording's text: its other outputs, from the stored transcript.
+        last_markup = None
+        if offers_stored_outputs(job):
+            last_markup = stored_output_buttons(job.job_id, job.style.ui_language)
         parts: list[Callable[[], Awaitable[None]]]
-        if job.style.output is OutputMode.FILE or len(text) > self._file_threshold:
+        if shaped.subtitles is not None:
+            subtitles, extension = shaped.subtitles, shaped.extension or "srt"
             parts = [
-                lambda: self._send_preview(job, text),
-                lambda: self._send_document(job, text),
+                lambda: self._send_preview(job, body),
+                lambda: self._send_document(job, subtitles, extension),
+            ]
+        elif job.style.output is OutputMode.FILE or len(body) > self._file_threshold:
+            parts = [
+                lambda: self._send_preview(job, body),
+                lambda: self._send_document(job, body, "txt", markup=last_markup),
             ]
         else:
-            messages = render_messages(text, job.style.use_code_tags)
-            parts = [self._part(job, message, index) for index, message in enumerate(messages)]
+            messages = render_messages(body, job.style.use_code_tags)
+            parts = [
+                self._part(job, message, index, last_markup if index == len(messages) - 1 else None)
+                for index, message in enumerate(messages)
+            ]
         for index, send_part in enumerate(parts):
             if index < job.parts_sent:
                 continue  # out in an earlier try of this delivery
@@ -136,8 +162,10 @@ class TelegramMessenger:
             job.parts_sent = index + 1
         await self._drop_status(job)
 
-    def _part(self, job: VoiceJob, html: str, index: int) -> Callable[[], Awaitable[None]]:
-        return lambda: self._send(job, html, reply=index == 0)
+    def _part(
+        self, job: VoiceJob, html: str, index: int, markup: InlineKeyboardMarkup | None
+    ) -> Callable[[], Awaitable[None]]:
+        return lambda: self._send(job, html, reply=index == 0, markup=markup)
 
     async def notify(self, job: VoiceJob, notice: Notice) -> None:
         text = escape_html(describe(notice, job.style.ui_language))
@@ -205,11 +233,20 @@ class TelegramMessenger:
         messages = render_messages(preview, job.style.use_code_tags)
         await self._send(job, (messages[0] if messages else "") + more, reply=True)
 
-    async def _send_document(self, job: VoiceJob, text: str) -> None:
+    async def _send_document(
+        self,
+        job: VoiceJob,
+        content: str,
+        extension: str,
+        *,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
+        """``content`` as a document named after the original file (``NAME.<extension>``,
+        or ``transcript.<extension>`` for a file without a name, such as a voice note)."""
         stem = (job.source.file_name or "transcript").rsplit(".", 1)[0] or "transcript"
-        document = InputFile(text.encode("utf-8"), filename=f"{stem}.txt")
+        document = InputFile(content.encode("utf-8"), filename=f"{stem}.{extension}")
         await call_telegram(
-            lambda: self._bot.send_document(job.chat_id, document),
+            lambda: self._bot.send_document(job.chat_id, document, reply_markup=markup),
             DeliveryFailed,
             "sendDocument",
             timeout_seconds=120,
