@@ -49,7 +49,7 @@ def answer(
 ) -> Answer:
     """The answer in ``mode`` for the formatted ``text`` of ``transcript`` (the
     recognizer's segments); the text itself when the transcript has no times."""
-    if mode not in (OutputMode.TIMED, *SUBTITLE_EXTENSIONS) or not _has_times(transcript):
+    if mode not in (OutputMode.TIMED, *SUBTITLE_EXTENSIONS) or not has_times(transcript):
         return Answer(text)
     if mode is OutputMode.TIMED:
         return Answer(apply_yo_policy(timestamped_text(transcript), use_yo))
@@ -64,9 +64,10 @@ def offers_stored_outputs(job: VoiceJob) -> bool:
     return (
         job.style.output is OutputMode.MESSAGES
         and job.duration_seconds >= LONG_RECORDING_SECONDS
-        and _has_times(job.recognized)
+        and has_times(job.recognized)
     )
 
 
-def _has_times(transcript: Transcript) -> bool:
+def has_times(transcript: Transcript) -> bool:
+    """Whether subtitles and timed text can be made: some speech, every piece timed."""
     return bool(transcript.segments) and transcript.timed

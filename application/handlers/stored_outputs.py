@@ -18,7 +18,7 @@ import attrs
 from application.commands import SendStoredOutput
 from application.ports import JobRepository, Messenger
 from domain.jobs import JobStatus
-from domain.outputs import STORED_OUTPUTS
+from domain.outputs import STORED_OUTPUTS, has_times
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,9 @@ class StoredOutputs:
         if job.user_id != command.user_id:
             log.info("user %s pressed job %s's button", command.user_id, job.job_id)
             return StoredOutputResult.NOT_YOURS
-        recognized = job.recognized
-        if job.status is not JobStatus.DELIVERED or not job.transcript or not recognized.timed:
+        if job.status is not JobStatus.DELIVERED or not job.transcript:
+            return StoredOutputResult.UNAVAILABLE
+        if not has_times(job.recognized):  # stored before segments were kept
             return StoredOutputResult.UNAVAILABLE
         # A copy answered in the other mode: a fresh answer (no parts sent, no status to
         # drop), never saved, so the stored job stays exactly as it was delivered.

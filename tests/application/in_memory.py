@@ -315,6 +315,7 @@ class FakeFormatter:
 class RecordingMessenger:
     def __init__(self) -> None:
         self.delivered: list[tuple[str, str]] = []
+        self.delivered_jobs: list[VoiceJob] = []  # as the messenger got them (their style)
         self.notices: list[tuple[str, Notice]] = []
         self.progress: list[tuple[str, Progress]] = []
 
@@ -323,6 +324,7 @@ class RecordingMessenger:
 
     async def deliver(self, job: VoiceJob, text: str) -> None:
         self.delivered.append((job.job_id, text))
+        self.delivered_jobs.append(job)
 
     async def notify(self, job: VoiceJob, notice: Notice) -> None:
         self.notices.append((job.job_id, notice))

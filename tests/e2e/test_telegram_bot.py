@@ -88,7 +88,11 @@ async def test_file_output_sends_a_txt_document_with_a_preview(start_bot) -> Non
     bot: RunningBot = start_bot(prepare)
     fake = bot.fake
     fake.push_text(USER, USER, "/output")
-    await fake.wait_for_async(lambda: [t for t in visible(bot) if ".txt" in t])
+    [menu] = await fake.wait_for_async(
+        lambda: [m for m in fake.sent_messages(USER) if m.reply_markup]
+    )
+    fake.push_callback_query(USER, USER, "set:output:file", message_id=menu.message_id)
+    await fake.wait_for_async(lambda: "✓ .txt file" in str(menu.reply_markup))
     file_id = fake.register_file((SAMPLES / "en-weather.ogg").read_bytes())
     fake.push_voice(USER, USER, file_id, duration=10)
 

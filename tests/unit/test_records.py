@@ -20,6 +20,7 @@ from infrastructure.records import (
     job_from_columns,
     settings_columns,
     settings_from_columns,
+    style_from_json,
 )
 
 texts = st.text(max_size=20)
@@ -131,3 +132,19 @@ def test_an_unreadable_settings_row_is_a_permanent_storage_error() -> None:
         with pytest.raises(StorageError, match="settings row 7") as raised:
             settings_from_columns(7, row)
         assert not raised.value.transient
+
+
+@pytest.mark.parametrize(
+    ("stored", "mode"),
+    [
+        ({"output": "messages", "use_yo": True}, OutputMode.MESSAGES),
+        ({"output": "file", "use_code_tags": True}, OutputMode.FILE),
+        ({"use_yo": False}, OutputMode.MESSAGES),  # before outputs were a setting
+        ({"output": "srt"}, OutputMode.SRT),
+        ({"output": "timed"}, OutputMode.TIMED),
+    ],
+)
+def test_a_style_written_before_the_timed_outputs_reads_as_the_same_mode(
+    stored: dict[str, object], mode: OutputMode
+) -> None:
+    assert style_from_json(json.dumps(stored)).output is mode

@@ -20,9 +20,16 @@ from telegram import Bot, Update
 from application.commands import Setting
 from domain.catalogue import parse_payload
 from domain.jobs import AudioSource, MediaKind
-from entrypoints.telegram.keyboards import parse_language, parse_setting, setting_data
+from entrypoints.telegram.keyboards import (
+    output_data,
+    parse_language,
+    parse_output,
+    parse_setting,
+    setting_data,
+)
 from entrypoints.telegram.media import audio_source
 from entrypoints.telegram.texts import LANGUAGES
+from infrastructure.telegram.output_buttons import parse_stored_output, stored_output_data
 
 BOT = Bot("123:abc")  # never initialized: de_json only keeps it for shortcuts
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -269,8 +276,15 @@ callback_data = st.one_of(
     st.text(),
     st.text(max_size=64).map(lambda t: "set:" + t),
     st.text(max_size=64).map(lambda t: "lang:" + t),
+    st.text(max_size=64).map(lambda t: "again:" + t),
+    st.text(max_size=64).map(lambda t: "set:output:" + t),
     st.sampled_from(
         [
+            "again:srt:",
+            "again:srt:tg:1:2",
+            "again:timed:tg:-5:7",
+            "set:output:srt",
+            "output:menu",
             "set:",
             "lang:",
             "set:code",
@@ -309,6 +323,12 @@ def test_callback_data_parsers_never_raise(data: str | None) -> None:
     else:
         assert language is None or language in LANGUAGES
         assert data == "lang:" + (language or "auto")
+    output = parse_output(data)
+    if output is not None:
+        assert data == output_data(output)
+    again = parse_stored_output(data)
+    if again is not None:
+        assert data == stored_output_data(again.mode, again.job_id) and again.job_id
 
 
 # --- invoice payloads ------------------------------------------------------------------
