@@ -98,7 +98,8 @@ async def bot_in_each_mode(
     start_bot: Callable[..., RunningBot],
     telegram_fake: TelegramFake,  # noqa: F811
 ) -> AsyncIterator[Callable[..., Awaitable[BotUnderTest]]]:
-    """``await start(prepare)``: the bot in polling, then in webhook mode (parametrized)."""
+    """``await start(prepare, **env)``: the bot in polling, then in webhook mode
+    (parametrized); ``env`` adds settings."""
     from starlette.applications import Starlette
 
     from entrypoints.http.app import SECRET_HEADER, WEBHOOK_PATH, create_webhook_app
@@ -106,9 +107,11 @@ async def bot_in_each_mode(
     apps: list[tuple[Starlette, contextlib.AbstractAsyncContextManager[object]]] = []
     clients: list[httpx.AsyncClient] = []
 
-    async def start(prepare: Callable[[Container], None] | None = None) -> BotUnderTest:
+    async def start(
+        prepare: Callable[[Container], None] | None = None, **extra_env: str
+    ) -> BotUnderTest:
         if request.param == "polling":
-            running = start_bot(prepare)
+            running = start_bot(prepare, **extra_env)
 
             async def nothing_to_post(update: dict[str, object]) -> None:
                 return None
@@ -121,7 +124,7 @@ async def bot_in_each_mode(
 
             container = running.container
             return BotUnderTest("polling", telegram_fake, container, nothing_to_post, polled)
-        env = {**bot_settings, "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_TEST_SECRET}
+        env = {**bot_settings, "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_TEST_SECRET, **extra_env}
         container = build_container(load_settings(env), Channel.TELEGRAM)
         if prepare is not None:
             prepare(container)

@@ -2,7 +2,7 @@
 its buttons changed by admins only (``getChatMember`` on each press, remembered for a
 minute), a member's press answered with a popup, an anonymous admin acting as the group,
 the bot introducing itself once when added, and a group upgraded to a supergroup keeping
-its settings. Polling and webhook where the way of running could matter."""
+its settings. Every case twice: the bot polling, and behind the webhook."""
 
 from __future__ import annotations
 
@@ -95,13 +95,15 @@ async def test_an_admin_turns_auto_on_with_a_button(  # type: ignore[no-untyped-
     assert [(int(p["chat_id"]), int(p["user_id"])) for p in looked_up] == [(GROUP, ADMIN)]
 
 
-async def test_a_member_pressing_a_button_gets_a_popup_and_nothing_changes(start_bot) -> None:  # type: ignore[no-untyped-def]
-    bot: RunningBot = start_bot()
+async def test_a_member_pressing_a_button_gets_a_popup_and_nothing_changes(
+    bot_in_each_mode: Callable[..., Awaitable[BotUnderTest]],
+) -> None:
+    bot = await bot_in_each_mode()
     bot.fake.chat_members[(GROUP, ADMIN)] = "administrator"
-    bot.fake.push_text(MEMBER, GROUP, "/settings")  # anybody may look
+    await pushed(bot, bot.fake.push_text(MEMBER, GROUP, "/settings"))  # anybody may look
     keyboard = await bot.fake.wait_for_async(lambda: settings_message(bot.fake), timeout=60)
 
-    bot.fake.push_callback_query(MEMBER, GROUP, "chat:sponsor:on")
+    await pushed(bot, bot.fake.push_callback_query(MEMBER, GROUP, "chat:sponsor:on"))
     [answer] = await bot.fake.wait_for_async(bot.fake.callback_answers, timeout=60)
     await everything_handled(bot)
 
@@ -113,13 +115,15 @@ async def test_a_member_pressing_a_button_gets_a_popup_and_nothing_changes(start
     )
 
 
-async def test_an_anonymous_admin_acts_as_the_group_but_cannot_pay(start_bot) -> None:  # type: ignore[no-untyped-def]
-    bot: RunningBot = start_bot()
-    bot.fake.push_anonymous_admin_text(GROUP, "/chatsettings silent on")
+async def test_an_anonymous_admin_acts_as_the_group_but_cannot_pay(
+    bot_in_each_mode: Callable[..., Awaitable[BotUnderTest]],
+) -> None:
+    bot = await bot_in_each_mode()
+    await pushed(bot, bot.fake.push_anonymous_admin_text(GROUP, "/chatsettings silent on"))
     changed = await bot.fake.wait_for_async(lambda: settings_message(bot.fake), timeout=60)
     assert "Silent (only the result, no status): on" in button_texts(changed)
 
-    bot.fake.push_anonymous_admin_text(GROUP, "/chatsettings sponsor on")
+    await pushed(bot, bot.fake.push_anonymous_admin_text(GROUP, "/chatsettings sponsor on"))
     refusal = "An anonymous admin has no minutes to pay with: turn this on as yourself."
     await bot.fake.wait_for_async(
         lambda: refusal in [m.text for m in bot.fake.sent_messages(GROUP)], timeout=60
@@ -130,9 +134,11 @@ async def test_an_anonymous_admin_acts_as_the_group_but_cannot_pay(start_bot) ->
     assert bot.fake.calls_to("getChatMember") == [], "acting as the group: nobody to look up"
 
 
-async def test_a_member_cannot_change_settings_with_the_command_either(start_bot) -> None:  # type: ignore[no-untyped-def]
-    bot: RunningBot = start_bot()
-    bot.fake.push_text(MEMBER, GROUP, "/chatsettings auto on")
+async def test_a_member_cannot_change_settings_with_the_command_either(
+    bot_in_each_mode: Callable[..., Awaitable[BotUnderTest]],
+) -> None:
+    bot = await bot_in_each_mode()
+    await pushed(bot, bot.fake.push_text(MEMBER, GROUP, "/chatsettings auto on"))
     await bot.fake.wait_for_async(
         lambda: NOT_ADMIN in [m.text for m in bot.fake.sent_messages(GROUP)], timeout=60
     )
@@ -162,13 +168,15 @@ async def test_the_bot_added_to_a_group_introduces_itself_once(  # type: ignore[
     assert bot.fake.calls_to("getMe"), "privacy mode is asked, not assumed"
 
 
-async def test_without_privacy_mode_or_as_an_admin_the_bot_does_not_warn(start_bot) -> None:  # type: ignore[no-untyped-def]
-    bot: RunningBot = start_bot()
-    bot.fake.push_my_chat_member(GROUP, ADMIN, "administrator")
+async def test_without_privacy_mode_or_as_an_admin_the_bot_does_not_warn(
+    bot_in_each_mode: Callable[..., Awaitable[BotUnderTest]],
+) -> None:
+    bot = await bot_in_each_mode()
+    await pushed(bot, bot.fake.push_my_chat_member(GROUP, ADMIN, "administrator"))
     [as_admin] = await bot.fake.wait_for_async(lambda: bot.fake.sent_messages(GROUP), timeout=60)
     bot.fake.can_read_all_group_messages = True
     other = GROUP - 1
-    bot.fake.push_my_chat_member(other, ADMIN, "member")
+    await pushed(bot, bot.fake.push_my_chat_member(other, ADMIN, "member"))
     [reading_all] = await bot.fake.wait_for_async(lambda: bot.fake.sent_messages(other), timeout=60)
 
     assert PRIVACY_LINE not in as_admin.text
@@ -176,11 +184,13 @@ async def test_without_privacy_mode_or_as_an_admin_the_bot_does_not_warn(start_b
     assert "Mode here: on request" in reading_all.text
 
 
-async def test_an_auto_group_says_so_when_the_bot_is_added_back(start_bot) -> None:  # type: ignore[no-untyped-def]
-    bot: RunningBot = start_bot()
-    bot.fake.push_anonymous_admin_text(GROUP, "/chatsettings auto on")
+async def test_an_auto_group_says_so_when_the_bot_is_added_back(
+    bot_in_each_mode: Callable[..., Awaitable[BotUnderTest]],
+) -> None:
+    bot = await bot_in_each_mode()
+    await pushed(bot, bot.fake.push_anonymous_admin_text(GROUP, "/chatsettings auto on"))
     await bot.fake.wait_for_async(lambda: settings_message(bot.fake), timeout=60)
-    bot.fake.push_my_chat_member(GROUP, ADMIN, "member", old_status="kicked")
+    await pushed(bot, bot.fake.push_my_chat_member(GROUP, ADMIN, "member", old_status="kicked"))
     await bot.fake.wait_for_async(
         lambda: any("Mode here: auto" in m.text for m in bot.fake.sent_messages(GROUP)),
         timeout=60,

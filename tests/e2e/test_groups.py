@@ -1,5 +1,5 @@
-"""Group chats end to end (#15): the bot polling (and, where it matters, behind the
-webhook) the Bot API fake, with the real SQLite stores.
+"""Group chats end to end (#15): every case twice, the bot polling the Bot API fake and
+behind the webhook (updates posted as Telegram would), with the real SQLite stores.
 
 On request, only a ``/transcribe`` reply is transcribed (its sender pays, a second request
 is free); ``auto`` transcribes notes and is silent about everything else; a sponsor pays
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from domain.chats import Chat, ChatMode
@@ -29,21 +30,28 @@ WORDS = "the words of the note"
 NOTE = (SAMPLES / "en-weather.ogg").read_bytes()
 
 
-def push_group(fake: Any, user: int, **content: Any) -> dict[str, Any]:
+async def push_group(bot: BotUnderTest, user: int, **content: Any) -> dict[str, Any]:
+    """A message from ``user`` in the group, handed to the bot as Telegram would."""
     sender = user_json(user, f"User {user}", "en", None)
     chat = chat_json(GROUP, sender)
-    message = message_json(fake.next_message_id(GROUP, None), sender, chat, **content)
-    return dict(fake.push_raw({"message": message})["message"])
+    message = message_json(bot.fake.next_message_id(GROUP, None), sender, chat, **content)
+    update = bot.fake.push_raw({"message": message})
+    await bot.deliver(update)
+    return dict(update["message"])
 
 
-def push_command(fake: Any, user: int, command: str, reply_to: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
-    return push_group(
-        fake, user, text=command, entities=command_entities(command), reply_to_message=reply_to
+async def push_command(
+    bot: BotUnderTest, user: int, command: str, reply_to: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return await push_group(
+        bot, user, text=command, entities=command_entities(command), reply_to_message=reply_to
     )
 
 
-def push_note(fake: Any, user: int = MEMBER, duration: int = 10) -> dict[str, Any]:
-    return dict(fake.push_voice(user, GROUP, fake.register_file(NOTE), duration)["message"])
+async def push_note(bot: BotUnderTest, user: int = MEMBER, duration: int = 10) -> dict[str, Any]:
+    update = bot.fake.push_voice(user, GROUP, bot.fake.register_file(NOTE), duration)
+    await bot.deliver(update)
+    return dict(update["message"])
 
 
 def answers_to(fake: Any, message_id: int, chat_id: int = GROUP) -> list[str]:
@@ -70,21 +78,19 @@ async def all_handled(bot: RunningBot | BotUnderTest) -> None:
         await asyncio.sleep(0.05)
 
 
-async def set_chat(bot: RunningBot, chat: Chat) -> None:
+async def set_chat(bot: BotUnderTest, chat: Chat) -> None:
     await bot.container.chats().save(chat)
 
 
 async def test_on_request_only_a_transcribe_reply_is_transcribed_and_its_sender_pays(
-    bot_in_each_mode,  # type: ignore[no-untyped-def]
+    bot_in_each_mode: Callable[..., Awaitable[BotUnderTest]],
 ) -> None:
     _, prepare = scripted(WORDS)
-    bot: BotUnderTest = await bot_in_each_mode(prepare)
+    bot = await bot_in_each_mode(prepare)
     fake = bot.fake
-    note = push_note(fake)
-    unasked = push_note(fake)
-    command = push_command(fake, ASKER, "/transcribe", reply_to=note)
-    for update in fake.pending_updates()[:]:
-        await bot.deliver(update)
+    note = await push_note(bot)
+    unasked = await push_note(bot)
+    command = await push_command(bot, ASKER, "/transcribe", reply_to=note)
 
     await fake.wait_for_async(lambda: WORDS in answers_to(fake, note["message_id"]), timeout=60)
     assert await bot.settled(60)
@@ -98,14 +104,16 @@ async def test_on_request_only_a_transcribe_reply_is_transcribed_and_its_sender_
     assert await bot.container.jobs().get(f"tg:{GROUP}:{unasked['message_id']}") is None
 
 
-async def test_a_second_transcribe_gets_the_stored_text_free(start_bot) -> None:  # type: ignore[no-untyped-def]
+async def test_a_second_transcribe_gets_the_stored_text_free(
+    bot_in_each_mode: Callable[..., Awaitable[BotUnderTest]],
+) -> None:
     _, prepare = scripted(WORDS)
-    bot: RunningBot = start_bot(prepare)
+    bot = await bot_in_each_mode(prepare)
     fake = bot.fake
-    note = push_note(fake)
-    push_command(fake, ASKER, "/transcribe@voicescribe_test_bot", reply_to=note)
+    note = await push_note(bot)
+    await push_command(bot, ASKER, "/transcribe@voicescribe_test_bot", reply_to=note)
     await fake.wait_for_async(lambda: WORDS in answers_to(fake, note["message_id"]), timeout=60)
-    push_command(fake, OTHER, "/transcribe", reply_to=note)
+    await push_command(bot, OTHER, "/transcribe", reply_to=note)
 
     await fake.wait_for_async(
         lambda: answers_to(fake, note["message_id"]).count(WORDS) == 2, timeout=60
@@ -115,12 +123,14 @@ async def test_a_second_transcribe_gets_the_stored_text_free(start_bot) -> None:
     assert await bot.container.accounts().get(OTHER) is None, "the second request is free"
 
 
-async def test_transcribe_without_audio_gets_a_one_line_hint(start_bot) -> None:  # type: ignore[no-untyped-def]
-    bot: RunningBot = start_bot()
+async def test_transcribe_without_audio_gets_a_one_line_hint(
+    bot_in_each_mode: Callable[..., Awaitable[BotUnderTest]],
+) -> None:
+    bot = await bot_in_each_mode()
     fake = bot.fake
-    alone = push_command(fake, ASKER, "/transcribe")
-    chatter = push_group(fake, MEMBER, text="just words")
-    on_text = push_command(fake, ASKER, "/transcribe@voicescribe_test_bot", reply_to=chatter)
+    alone = await push_command(bot, ASKER, "/transcribe")
+    chatter = await push_group(bot, MEMBER, text="just words")
+    on_text = await push_command(bot, ASKER, "/transcribe@voicescribe_test_bot", reply_to=chatter)
 
     hint = "Reply /transcribe to a voice message, audio or video and I will send its text."
     for command in (alone, on_text):
@@ -132,19 +142,25 @@ async def test_transcribe_without_audio_gets_a_one_line_hint(start_bot) -> None:
     assert len(fake.sent_messages(GROUP)) == 2
 
 
-async def test_auto_silent_transcribes_notes_and_says_nothing_else(start_bot) -> None:  # type: ignore[no-untyped-def]
+async def test_auto_silent_transcribes_notes_and_says_nothing_else(
+    bot_in_each_mode: Callable[..., Awaitable[BotUnderTest]],
+) -> None:
     _, prepare = scripted(WORDS)
-    bot: RunningBot = start_bot(prepare)
+    bot = await bot_in_each_mode(prepare)
     fake = bot.fake
     await set_chat(bot, Chat(GROUP, mode=ChatMode.AUTO, silent=True))
     pdf = fake.media_json(fake.register_file(b"%PDF-1.4 not audio"))
-    push_group(fake, MEMBER, document=pdf | {"mime_type": "application/pdf", "file_name": "a.pdf"})
+    await push_group(
+        bot, MEMBER, document=pdf | {"mime_type": "application/pdf", "file_name": "a.pdf"}
+    )
     gif = fake.media_json(fake.register_file(b"GIF89a"))
     gif |= {"mime_type": "image/gif", "file_name": "a.gif"}
-    push_group(fake, MEMBER, animation=gif | {"width": 1, "height": 1, "duration": 1}, document=gif)
-    push_group(fake, MEMBER, text="hello all")
-    push_command(fake, MEMBER, "/frobnicate")
-    note = push_note(fake)
+    await push_group(
+        bot, MEMBER, animation=gif | {"width": 1, "height": 1, "duration": 1}, document=gif
+    )
+    await push_group(bot, MEMBER, text="hello all")
+    await push_command(bot, MEMBER, "/frobnicate")
+    note = await push_note(bot)
 
     await fake.wait_for_async(lambda: answers_to(fake, note["message_id"]), timeout=60)
     await all_handled(bot)
@@ -154,21 +170,23 @@ async def test_auto_silent_transcribes_notes_and_says_nothing_else(start_bot) ->
     assert await bot.container.use_cases().minutes.balance_of(MEMBER) == 14
 
 
-async def test_the_sponsor_pays_then_runs_out_and_is_told_privately_once(start_bot) -> None:  # type: ignore[no-untyped-def]
+async def test_the_sponsor_pays_then_runs_out_and_is_told_privately_once(
+    bot_in_each_mode: Callable[..., Awaitable[BotUnderTest]],
+) -> None:
     _, prepare = scripted(WORDS)
-    bot: RunningBot = start_bot(prepare, TRIAL_MINUTES="2")
+    bot = await bot_in_each_mode(prepare, TRIAL_MINUTES="2")
     fake = bot.fake
     await set_chat(bot, Chat(GROUP, mode=ChatMode.AUTO, sponsor_id=SPONSOR))
-    paid = push_note(fake, MEMBER, duration=10)
+    paid = await push_note(bot, MEMBER, duration=10)
     await fake.wait_for_async(lambda: WORDS in answers_to(fake, paid["message_id"]), timeout=60)
     await all_handled(bot)
     minutes = bot.container.use_cases().minutes
     assert await minutes.balance_of(SPONSOR) == 1
     assert await bot.container.accounts().get(MEMBER) is None
 
-    too_long = push_note(fake, MEMBER, duration=90)  # 2 minutes: more than the sponsor has
+    too_long = await push_note(bot, MEMBER, duration=90)  # 2 minutes: more than the sponsor has
     await fake.wait_for_async(lambda: fake.sent_messages(SPONSOR), timeout=30)
-    later = push_note(fake, MEMBER, duration=10)
+    later = await push_note(bot, MEMBER, duration=10)
     await all_handled(bot)
 
     told = [m.plain_text for m in fake.sent_messages(SPONSOR)]
@@ -180,13 +198,15 @@ async def test_the_sponsor_pays_then_runs_out_and_is_told_privately_once(start_b
     assert await minutes.balance_of(SPONSOR) == 1, "never negative, nothing more taken"
 
 
-async def test_balance_in_a_group_is_answered_privately_or_with_a_link(start_bot) -> None:  # type: ignore[no-untyped-def]
-    bot: RunningBot = start_bot()
+async def test_balance_in_a_group_is_answered_privately_or_with_a_link(
+    bot_in_each_mode: Callable[..., Awaitable[BotUnderTest]],
+) -> None:
+    bot = await bot_in_each_mode()
     fake = bot.fake
     fake.blocked_chats.add(OTHER)  # never started the bot: Telegram answers 403
-    push_command(fake, ASKER, "/balance")
-    asked = push_command(fake, OTHER, "/balance")
-    push_command(fake, ASKER, "/buy_minutes")
+    await push_command(bot, ASKER, "/balance")
+    asked = await push_command(bot, OTHER, "/balance")
+    await push_command(bot, ASKER, "/buy_minutes")
 
     await fake.wait_for_async(lambda: len(fake.sent_messages(ASKER)) == 2, timeout=30)
     link = await fake.wait_for_async(lambda: answers_to(fake, asked["message_id"]), timeout=30)
@@ -204,14 +224,16 @@ async def test_balance_in_a_group_is_answered_privately_or_with_a_link(start_bot
     assert group == link, "nothing about minutes in the group"
 
 
-async def test_thirty_notes_in_a_minute_all_get_their_text_within_the_group_rate(start_bot) -> None:  # type: ignore[no-untyped-def]
+async def test_thirty_notes_in_a_minute_all_get_their_text_within_the_group_rate(
+    bot_in_each_mode: Callable[..., Awaitable[BotUnderTest]],
+) -> None:
     _, prepare = scripted(WORDS)
-    bot: RunningBot = start_bot(
+    bot = await bot_in_each_mode(
         prepare, RATE_LIMIT_PER_MINUTE="100", TELEGRAM_GROUP_MESSAGES_PER_MINUTE="20"
     )
     fake = bot.fake
     await set_chat(bot, Chat(GROUP, mode=ChatMode.AUTO, silent=True))
-    notes = [push_note(fake, MEMBER + n % 3) for n in range(30)]
+    notes = [await push_note(bot, MEMBER + n % 3) for n in range(30)]
     ids = {note["message_id"] for note in notes}
 
     def results() -> list[Any]:
@@ -224,9 +246,11 @@ async def test_thirty_notes_in_a_minute_all_get_their_text_within_the_group_rate
     assert times[-1] - times[0] >= 25, "throttled to the group's rate"
 
 
-async def test_a_forwarded_note_says_whose_words_it_carries(start_bot) -> None:  # type: ignore[no-untyped-def]
+async def test_a_forwarded_note_says_whose_words_it_carries(
+    bot_in_each_mode: Callable[..., Awaitable[BotUnderTest]],
+) -> None:
     _, prepare = scripted(WORDS)
-    bot: RunningBot = start_bot(prepare)
+    bot = await bot_in_each_mode(prepare)
     fake = bot.fake
     await set_chat(bot, Chat(GROUP, mode=ChatMode.AUTO, silent=True))
     original = user_json(OTHER, "Ada Lovelace", "en", None)
@@ -243,7 +267,7 @@ async def test_a_forwarded_note_says_whose_words_it_carries(start_bot) -> None: 
             voice=voice,
             forward_origin=origin_of,
         )
-        fake.push_raw({"message": message})
+        await bot.deliver(fake.push_raw({"message": message}))
         forwarded.append((message["message_id"], chat))
 
     for message_id, chat in forwarded:
