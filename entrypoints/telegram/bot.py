@@ -10,7 +10,7 @@ import logging
 import time
 from typing import Any
 
-from telegram import BotCommand
+from telegram import BotCommand, BotCommandScopeAllGroupChats
 from telegram.error import TelegramError
 from telegram.ext import Application as PtbApplication
 from telegram.ext import ApplicationBuilder
@@ -19,7 +19,7 @@ from domain.rate_limit import RateLimit
 from entrypoints.composition.container import Channel, Container
 from entrypoints.telegram.admin import AdminHandlers
 from entrypoints.telegram.group_settings import GroupSettingsHandlers
-from entrypoints.telegram.groups import GroupHandlers
+from entrypoints.telegram.groups import GROUP_COMMAND_MENU, GroupHandlers
 from entrypoints.telegram.handlers import COMMAND_MENU, BotHandlers
 from entrypoints.telegram.member_status import MemberStatuses
 from entrypoints.telegram.payments import PaymentHandlers
@@ -60,9 +60,12 @@ def build_bot(container: Container, *, polling: bool) -> Bot:
 
 
 async def publish_commands(ptb: Bot) -> None:
-    """The menu of commands Telegram shows (best effort: the bot works without it)."""
+    """The menus of commands Telegram shows, in private chats and in groups (best effort:
+    the bot works without them)."""
     commands = [BotCommand(name, description) for name, description in COMMAND_MENU.items()]
+    in_groups = [BotCommand(name, about) for name, about in GROUP_COMMAND_MENU.items()]
     try:
         await ptb.bot.set_my_commands(commands)
+        await ptb.bot.set_my_commands(in_groups, scope=BotCommandScopeAllGroupChats())
     except TelegramError as error:
         log.warning("could not register the command menu: %s", error)

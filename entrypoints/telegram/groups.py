@@ -45,6 +45,14 @@ Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 IN_GROUPS = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE  # new messages, not edits
 MEDIA = filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE | filters.Document.ALL
 # What each deep link opens in the private chat (``/start <parameter>``).
+# The menu Telegram shows in group chats (a scope of its own: a member there needs other
+# commands than in private, and /balance is answered privately).
+GROUP_COMMAND_MENU = {
+    "transcribe": "reply to a voice message: its text",
+    "chatsettings": "this chat's mode and who pays (admins)",
+    "balance": "your minutes, in a private message",
+    "help": "what the bot does",
+}
 START_FOR_BALANCE = "balance"
 START_FOR_MINUTES = "buy"
 

@@ -66,6 +66,8 @@ async def test_a_voice_note_is_downloaded_recognized_and_answered(start_bot) -> 
     assert answers[0].reply_to_message_id == update["message"]["message_id"]
     assert answers[0].parse_mode == "HTML"
     assert fake.my_commands(), "the command list was registered"
+    in_groups = [c["command"] for c in fake.my_commands({"type": "all_group_chats"})]
+    assert in_groups[:2] == ["transcribe", "chatsettings"], "groups get their own menu"
     assert fake.chat_actions(USER), "typing shown while working"
 
 
