@@ -278,3 +278,20 @@ async def test_a_forwarded_note_says_whose_words_it_carries(
     shown = [next(a for a in answers_to(fake, m, c) if WORDS in a) for m, c in forwarded]
     assert shown[:2] == [f"From: Ada Lovelace\n\n{WORDS}"] * 2, "in a group and in private"
     assert shown[2] == WORDS, "forwarded from oneself: no header"
+
+
+async def test_auto_without_silent_shows_a_status_then_the_text(
+    bot_in_each_mode: Callable[..., Awaitable[BotUnderTest]],
+) -> None:
+    _, prepare = scripted(WORDS)
+    bot = await bot_in_each_mode(prepare)
+    fake = bot.fake
+    await set_chat(bot, Chat(GROUP, mode=ChatMode.AUTO))
+    note = await push_note(bot)
+
+    await fake.wait_for_async(lambda: answers_to(fake, note["message_id"]) == [WORDS], timeout=60)
+    await all_handled(bot)
+    replies = [m for m in fake.sent_messages(GROUP) if m.reply_to_message_id == note["message_id"]]
+    status = [m for m in replies if m.plain_text != WORDS]
+    assert status and all(m.deleted for m in status), "a status while working, gone after"
+    assert await bot.container.use_cases().minutes.balance_of(MEMBER) == 14, "the sender paid"
