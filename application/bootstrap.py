@@ -19,6 +19,7 @@ from application.commands import (
     ChangeChatSettings,
     CompletePayment,
     FlushStuckJobs,
+    ForgetUserData,
     GrantMinutes,
     MigrateChat,
     ProcessJob,
@@ -27,6 +28,7 @@ from application.commands import (
     SetOutput,
     SetRecognitionLanguage,
     SetSetting,
+    SweepExpiredTranscripts,
     SweepStuckJobs,
     ToggleSetting,
 )
@@ -37,8 +39,10 @@ from application.handlers.billing import Billing
 from application.handlers.chat_settings import ChatSettings
 from application.handlers.chats import GroupChats
 from application.handlers.flush import StuckJobFlush
+from application.handlers.forget import ForgetUser
 from application.handlers.preferences import Preferences
 from application.handlers.process_job import ProcessJobHandler
+from application.handlers.retention import TranscriptRetention
 from application.handlers.stored_outputs import StoredOutputs
 from application.handlers.sweeper import StuckJobSweeper
 from application.minutes import MinutesBook
@@ -57,6 +61,7 @@ from application.ports import (
     SpeechRecognizer,
     StarsGateway,
     TextFormatter,
+    UserDataEraser,
 )
 from application.queue_consumer import QueueConsumer
 from application.recognition import ChunkedRecognition
@@ -86,6 +91,7 @@ class Ports:
     stars: StarsGateway
     alerts: OwnerAlerts
     chats: ChatRepository
+    erasure: UserDataEraser
 
 
 @attrs.frozen
@@ -103,6 +109,7 @@ class Tuning:
     provider_outage_seconds: float = 1800.0
     conversion_concurrency: int | None = None  # None: one conversion per available core
     owner_alerts: RateLimit = attrs.Factory(lambda: RateLimit(5, 600.0))
+    transcript_retention_days: int = 30  # 0: kept forever
 
 
 @attrs.frozen
@@ -220,6 +227,14 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
             RefundPayment: billing.refund,
             FlushStuckJobs: flush,
             SweepStuckJobs: sweeper,
+            ForgetUserData: ForgetUser(
+                jobs=ports.jobs, accounts=ports.accounts, eraser=ports.erasure
+            ),
+            SweepExpiredTranscripts: TranscriptRetention(
+                eraser=ports.erasure,
+                clock=ports.clock,
+                retention_days=tuning.transcript_retention_days,
+            ),
         },
         event_handlers={Event: [log_event], JobFailed: [alerting.on_job_failed]},
     )

@@ -185,3 +185,17 @@ class MigrateChat(Command):
 
     old_chat_id: int
     new_chat_id: int
+
+
+@attrs.frozen
+class ForgetUserData(Command):
+    """The user confirmed ``/forget``: erase their transcripts, the cached results and
+    their settings (never payments or minutes). Done twice, the second finds nothing."""
+
+    user_id: int
+
+
+@attrs.frozen
+class SweepExpiredTranscripts(Command):
+    """Erase the transcripts past ``TRANSCRIPT_RETENTION_DAYS``; run by every sweep, at
+    most hourly in a process (``handlers/retention.py``)."""

@@ -372,3 +372,25 @@ class ChatRepository(Protocol):
         id already has settings they are kept. Returns what is now stored under the new id,
         ``None`` when neither chat has settings."""
         ...
+
+
+class UserDataEraser(Protocol):
+    """Erasing users' transcripts and settings for good: ``/forget`` and the retention
+    sweep (``domain.retention``). A job's record goes whole (its text, segments, and the
+    index the transcript cache reads), so a cache lookup of its file then misses. Payments
+    and minutes accounts are never erased here."""
+
+    async def erase_jobs(self, jobs: Sequence[VoiceJob]) -> int:
+        """Delete these jobs' records if they are still finished; returns how many were
+        deleted (one erased already, or not stored, is not counted). Raises StorageError."""
+        ...
+
+    async def finished_before(self, updated_before: float, limit: int) -> Sequence[VoiceJob]:
+        """Finished jobs last changed before ``updated_before``, oldest first: the
+        candidates of the retention sweep."""
+        ...
+
+    async def erase_settings(self, user_id: int) -> bool:
+        """Delete the user's settings (they read as the defaults afterwards); whether there
+        were any."""
+        ...

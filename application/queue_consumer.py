@@ -26,7 +26,7 @@ from collections.abc import Callable
 import attrs
 
 from application.bus import MessageBus
-from application.commands import ProcessJob, SweepStuckJobs
+from application.commands import ProcessJob, SweepExpiredTranscripts, SweepStuckJobs
 from application.errors import PortError, QueueError
 from application.handlers.process_job import JobMissing
 from application.handlers.sweeper import SweepOutcome
@@ -171,13 +171,18 @@ async def run_workers(
 
 async def sweep_once(bus: MessageBus, stale_after_seconds: float) -> SweepOutcome | None:
     """Jobs no worker holds and nothing touched for ``stale_after_seconds``: requeued or,
-    out of attempts, failed with their minutes released. A failed sweep is logged: the
-    next one tries again."""
+    out of attempts, failed with their minutes released; then the transcripts past their
+    retention erased (``handlers/retention.py``, at most hourly). A failed sweep is
+    logged: the next one tries again."""
+    outcome: SweepOutcome | None = None
     try:
-        outcome: SweepOutcome = await bus.handle(SweepStuckJobs(stale_after_seconds))
+        outcome = await bus.handle(SweepStuckJobs(stale_after_seconds))
     except Exception:
         log.exception("sweeper failed; trying again later")
-        return None
+    try:
+        await bus.handle(SweepExpiredTranscripts())
+    except Exception:
+        log.exception("retention sweep failed; trying again later")
     return outcome
 
 

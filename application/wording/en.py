@@ -3,7 +3,7 @@ language: ``tests/unit/test_wording.py`` checks it)."""
 
 TEXTS: dict[str, str] = {
     "start": "Send me a voice message, audio or video, and I will send back its text.\nLong recordings are formatted into paragraphs. /help for settings.\n\n{prices}",
-    "help": "I turn voice messages, audio files, videos and round videos into text.\n\n/balance: minutes left\n/settings: all settings\n/language: recognition language\n/code: monospace text, copied with one tap\n/yo: keep or replace the letter ё\n/output: text, text with times, or a .txt, .srt or .vtt file\n/buy_minutes: buy minutes\n\n{prices}",
+    "help": "I turn voice messages, audio files, videos and round videos into text.\n\n/balance: minutes left\n/settings: all settings\n/language: recognition language\n/code: monospace text, copied with one tap\n/yo: keep or replace the letter ё\n/output: text, text with times, or a .txt, .srt or .vtt file\n/buy_minutes: buy minutes\n/privacy: what is stored and who sees it\n/forget: erase your transcripts and settings\n\n{prices}",
     "unsupported": "I can only transcribe voice messages, audio and video (also sent as files).",
     "rate_limited": "You are sending faster than I can keep up. Please wait {seconds} s and send it again.",
     "group.no_audio": "Reply /transcribe to a voice message, audio or video and I will send its text.",
@@ -108,4 +108,22 @@ TEXTS: dict[str, str] = {
     "chat.privacy": "Telegram's privacy mode hides ordinary messages from me: for auto mode, make me an admin here (or my owner turns privacy mode off).",
     "invoice.title": "{minutes} min",
     "invoice.description": "{minutes} minutes of transcription",
+    # /privacy and /forget: the user's data (entrypoints/telegram/privacy.py).
+    "privacy": "🔒 Your data\n\nWhat I keep:\n• Transcripts: the text of each recording with its times, and the file's Telegram id, so the same file is answered again free. {kept}\n• Your settings, until you change them or /forget.\n• Your minutes and payment records: kept, as the law and refunds require.\n• Audio: never stored. It is held in memory only while it is transcribed.\n\nWho hears your audio: {audio}\nWho reads your text: {text}\nWhere it is stored: {storage}\n\n/forget erases your transcripts and settings.",
+    "privacy.kept_days": "Erased {days} days after the recording is done.",
+    "privacy.kept_forever": "Kept until you /forget them.",
+    "privacy.audio_here": "nobody else: speech is recognized on the bot's own server.",
+    "privacy.audio_to": "{provider}, which recognizes the speech.",
+    "privacy.text_here": "nobody else: texts are formatted on the bot's own server.",
+    "privacy.text_to": "{providers}, to format texts of {words} words or more.",
+    "privacy.storage.local": "a database on the bot's own server.",
+    "privacy.storage.tablestore": "Alibaba Cloud Tablestore.",
+    "forget.confirm": "Erase your data for good?\n\nThis erases all your transcripts, the results kept to answer the same file again, and your settings. It cannot be undone.\nYour minutes and payment records stay: the law and refunds require them.",
+    "forget.yes": "🗑 Yes, erase",
+    "forget.no": "Cancel",
+    "forget.cancelled": "Nothing was erased.",
+    "forget.done": "Erased: {transcripts} transcripts ({records} recordings in all, with their cached results), {settings}.\nKept: your minutes and payment records, which the law and refunds require.",
+    "forget.settings": "your settings",
+    "forget.no_settings": "no saved settings",
+    "forget.in_progress": "{count} recordings still being transcribed were left to finish: send /forget again afterwards to erase them too.",
 }

@@ -35,6 +35,7 @@ from infrastructure.sqlite import (
     SqlitePaymentRepository,
     SqlitePreferencesRepository,
     SqliteProcessedUpdates,
+    SqliteUserDataEraser,
 )
 from infrastructure.tablestore import (
     TablestoreAccountRepository,
@@ -43,6 +44,7 @@ from infrastructure.tablestore import (
     TablestorePaymentRepository,
     TablestorePreferencesRepository,
     TablestoreProcessedUpdates,
+    TablestoreUserDataEraser,
 )
 from infrastructure.telegram import TelegramFileSource, TelegramMessenger, TelegramStarsGateway
 from infrastructure.telegram.alerts import TelegramOwnerAlerts
@@ -116,6 +118,11 @@ class Container(containers.DeclarativeContainer):
         config.storage_backend,
         sqlite=providers.Singleton(SqlitePaymentRepository, sqlite),
         tablestore=providers.Singleton(TablestorePaymentRepository, tablestore),
+    )
+    erasure = providers.Selector(
+        config.storage_backend,
+        sqlite=providers.Singleton(SqliteUserDataEraser, sqlite),
+        tablestore=providers.Singleton(TablestoreUserDataEraser, tablestore),
     )
     converter = providers.Singleton(PyAvConverter)
     recognizer = providers.Selector(
@@ -220,6 +227,7 @@ class Container(containers.DeclarativeContainer):
         retry_inline_through_queue=config.retry_inline_through_queue,
         job_lease_seconds=config.job_lease_seconds,
         provider_outage_seconds=config.provider_outage_seconds,
+        transcript_retention_days=config.transcript_retention_days,
     )
     ports = providers.Singleton(
         Ports,
@@ -238,6 +246,7 @@ class Container(containers.DeclarativeContainer):
         stars=stars,
         alerts=alerts,
         chats=chats,
+        erasure=erasure,
     )
     use_cases = providers.Singleton(bootstrap, ports, tuning)
 

@@ -157,6 +157,8 @@ class Settings:
     )
     telegram_max_retry_seconds: float = _number("TELEGRAM_MAX_RETRY_SECONDS", 30.0, 0)
     telegram_network_retries: int = _number("TELEGRAM_NETWORK_RETRIES", 2, 0)
+    # Days a finished job's transcript is kept before the sweep erases it; 0 = forever.
+    transcript_retention_days: int = _number("TRANSCRIPT_RETENTION_DAYS", 30, 0)
 
     @property
     def data_dir(self) -> Path:

@@ -17,12 +17,14 @@ from telegram.ext import ApplicationBuilder
 
 from domain.rate_limit import RateLimit
 from entrypoints.composition.container import Channel, Container
+from entrypoints.composition.privacy_facts import privacy_facts
 from entrypoints.telegram.admin import AdminHandlers
 from entrypoints.telegram.group_settings import GroupSettingsHandlers
 from entrypoints.telegram.groups import GROUP_COMMAND_MENU, GroupHandlers
 from entrypoints.telegram.handlers import COMMAND_MENU, BotHandlers
 from entrypoints.telegram.member_status import MemberStatuses
 from entrypoints.telegram.payments import PaymentHandlers
+from entrypoints.telegram.privacy import PrivacyHandlers
 from entrypoints.telegram.update_bridge import record_handler_error
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ def build_bot(container: Container, *, polling: bool) -> Bot:
     GroupSettingsHandlers(use_cases, MemberStatuses()).register(ptb)
     PaymentHandlers(use_cases).register(ptb)
     AdminHandlers(use_cases, settings.owner_id).register(ptb)
+    PrivacyHandlers(use_cases, privacy_facts(settings)).register(ptb)
     BotHandlers(use_cases, rate_limit, time.time).register(ptb)
     # Inline (block=True), in the task that processes the update: the bridge that called
     # process_update learns that a handler failed, so the inbox retries the update.

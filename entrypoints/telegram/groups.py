@@ -146,13 +146,7 @@ class GroupHandlers:
         *,
         keyboard: InlineKeyboardMarkup | None = None,
     ) -> None:
-        """``words`` to the user alone; when Telegram forbids it (the user never started
-        the bot, or blocked it), one line in the group with a link to the private chat."""
-        try:
-            await context.bot.send_message(user.id, words, reply_markup=keyboard)
-        except Forbidden:
-            link = _start_link(context, start_parameter)
-            await message.reply_text(text("group.start_me_first", user.language_code, link=link))
+        await answer_privately(message, user, context, words, start_parameter, keyboard=keyboard)
 
     async def _handle(self, request: _Request, context: Context) -> None:
         trigger = request.trigger
@@ -260,6 +254,24 @@ class GroupHandlers:
             )
         except TelegramError as error:
             log.info("sponsor %s not told their minutes ran out: %s", sponsor_id, error)
+
+
+async def answer_privately(
+    message: Message,
+    user: User,
+    context: Context,
+    words: str,
+    start_parameter: str,
+    *,
+    keyboard: InlineKeyboardMarkup | None = None,
+) -> None:
+    """``words`` to the user alone; when Telegram forbids it (the user never started the
+    bot, or blocked it), one line in the group with a link to the private chat."""
+    try:
+        await context.bot.send_message(user.id, words, reply_markup=keyboard)
+    except Forbidden:
+        link = _start_link(context, start_parameter)
+        await message.reply_text(text("group.start_me_first", user.language_code, link=link))
 
 
 def _sender(message: Message) -> Sender:

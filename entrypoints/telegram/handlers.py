@@ -103,6 +103,8 @@ COMMAND_MENU = {
     "code": "monospace text, copied with one tap",
     "yo": "keep or replace ё",
     "output": "text, text with times, .txt, .srt or .vtt",
+    "privacy": "what is stored, for how long, who sees it",
+    "forget": "erase your transcripts and settings",
 }
 
 

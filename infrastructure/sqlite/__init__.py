@@ -8,6 +8,7 @@ worker process may open the same file, and correctness rests on SQL transactions
 from infrastructure.sqlite.accounts import SqliteAccountRepository
 from infrastructure.sqlite.chats import SqliteChatRepository
 from infrastructure.sqlite.database import SqliteDatabase
+from infrastructure.sqlite.erasure import SqliteUserDataEraser
 from infrastructure.sqlite.jobs import SqliteJobRepository
 from infrastructure.sqlite.payments import SqlitePaymentRepository
 from infrastructure.sqlite.preferences import SqlitePreferencesRepository
@@ -23,4 +24,5 @@ __all__ = [
     "SqlitePaymentRepository",
     "SqlitePreferencesRepository",
     "SqliteProcessedUpdates",
+    "SqliteUserDataEraser",
 ]

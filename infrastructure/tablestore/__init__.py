@@ -17,6 +17,7 @@ logging.getLogger("tablestore.decoder").setLevel(logging.ERROR)
 from infrastructure.tablestore.accounts import TablestoreAccountRepository
 from infrastructure.tablestore.chats import TablestoreChatRepository
 from infrastructure.tablestore.connection import DEFAULT_RETRY, TableNames, TablestoreConnection
+from infrastructure.tablestore.erasure import TablestoreUserDataEraser
 from infrastructure.tablestore.errors import ConditionFailed, TablestoreError
 from infrastructure.tablestore.jobs import TablestoreJobRepository
 from infrastructure.tablestore.payments import TablestorePaymentRepository
@@ -37,5 +38,6 @@ __all__ = [
     "TablestorePaymentRepository",
     "TablestorePreferencesRepository",
     "TablestoreProcessedUpdates",
+    "TablestoreUserDataEraser",
     "create_tables",
 ]

@@ -23,6 +23,7 @@ from tests.application.in_memory import (
     RecordingStarsGateway,
 )
 from tests.application.in_memory_chats import InMemoryChatRepository
+from tests.application.in_memory_erasure import InMemoryUserDataEraser
 
 
 @attrs.define
@@ -62,6 +63,7 @@ class World:
             "stars": self.stars,
             "alerts": self.alerts,
             "chats": self.chats,
+            "erasure": InMemoryUserDataEraser(self.jobs, self.settings),
         }
         return Ports(**{**ports, **replaced})  # type: ignore[arg-type]
 
@@ -102,6 +104,7 @@ class World:
             stars=parts["stars"],
             alerts=parts["alerts"],
             chats=parts["chats"],
+            erasure=InMemoryUserDataEraser(parts["jobs"], parts["settings"]),  # type: ignore[arg-type]
         )
         settings = {"policy": TranscriptionPolicy(format_word_threshold=5), **tuning}
         return cls(**parts, app=bootstrap(ports, Tuning(**settings)))  # type: ignore[arg-type]
