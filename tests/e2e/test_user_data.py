@@ -181,3 +181,25 @@ async def test_no_audio_is_left_in_the_database_or_the_data_dir_after_a_job(
 def everything_in(directory: Path) -> dict[str, bytes]:
     """Every file under ``directory`` (the database, its WAL, anything else), by name."""
     return {str(path): path.read_bytes() for path in directory.rglob("*") if path.is_file()}
+
+
+async def test_an_answer_telegram_refused_is_given_on_the_retry_with_the_first_counts(
+    start_bot,  # type: ignore[no-untyped-def]
+) -> None:
+    _, prepare = scripted(WORDS)
+    bot: RunningBot = start_bot(prepare, TELEGRAM_NETWORK_RETRIES="0")
+    fake = bot.fake
+    await transcribe(bot)
+    fake.push_text(USER, USER, "/forget")
+    [question] = await fake.wait_for_async(
+        lambda: [m for m in fake.sent_messages(USER) if m.reply_markup], timeout=30
+    )
+    await all_handled(bot)
+    fake.fail_next("editMessageText", 400, "Bad Request: message to edit not found")
+    fake.fail_next("sendMessage", 500, chat_id=USER)
+
+    fake.push_callback_query(USER, USER, "forget:yes", message_id=question.message_id)
+
+    await fake.wait_for_async(lambda: "Erased:" in question.plain_text, timeout=60)
+    assert fake.unspent_failures() == [], "both answers failed once"
+    assert question.plain_text.startswith("Erased: 1 transcripts"), "not the retry's 0"
