@@ -41,11 +41,13 @@ class ForgetUser:
         self._eraser = eraser
 
     async def __call__(self, command: ForgetUserData) -> Forgotten:
-        account = await self._accounts.get(command.user_id)
-        held = frozenset(account.reservations) if account is not None else frozenset()
         transcripts = records = in_progress = 0
         for _ in range(MAX_ROUNDS):
             jobs = await self._jobs.list_by_user(command.user_id, BATCH)
+            # Read after the jobs: a job listed finished whose minutes are not committed
+            # yet is then still held in this account.
+            account = await self._accounts.get(command.user_id)
+            held = frozenset(account.reservations) if account is not None else frozenset()
             erasable = [job for job in jobs if may_erase(job, held)]
             in_progress = len(jobs) - len(erasable)
             texts = [job for job in erasable if has_transcript(job)]
