@@ -52,6 +52,8 @@ GROUP_COMMAND_MENU = {
     "chatsettings": "this chat's mode and who pays (admins)",
     "balance": "your minutes, in a private message",
     "help": "what the bot does",
+    "privacy": "what is stored and who sees it, in a private message",
+    "forget": "erase your transcripts and settings (asked in private)",
 }
 START_FOR_BALANCE = "balance"
 START_FOR_MINUTES = "buy"

@@ -18,7 +18,7 @@ from dependency_injector import providers
 
 from application.queue_consumer import sweep_once
 from domain.retention import DAY_SECONDS
-from tests.e2e.conftest import RunningBot
+from tests.e2e.conftest import BotUnderTest, RunningBot
 from tests.e2e.test_groups import GROUP, all_handled, push_command
 from tests.e2e.test_telegram_bot import scripted, visible
 from tests.media_clips import SAMPLES
@@ -116,13 +116,15 @@ async def test_privacy_tells_the_offline_profile_keeps_audio_from_everyone(start
     assert len(answer.plain_text) <= 4096
     commands = {command["command"] for command in fake.my_commands()}
     assert {"privacy", "forget"} <= commands, "both in the command menu"
+    in_groups = {c["command"] for c in fake.my_commands({"type": "all_group_chats"})}
+    assert {"privacy", "forget"} <= in_groups, "and in the groups' menu"
 
 
-async def test_in_a_group_privacy_and_forget_answer_privately(start_bot) -> None:  # type: ignore[no-untyped-def]
-    bot: RunningBot = start_bot()
+async def test_in_a_group_privacy_and_forget_answer_privately(bot_in_each_mode) -> None:  # type: ignore[no-untyped-def]
+    bot: BotUnderTest = await bot_in_each_mode()
     fake = bot.fake
-    push_command(fake, USER, "/privacy")
-    push_command(fake, USER, "/forget")
+    await push_command(bot, USER, "/privacy")
+    await push_command(bot, USER, "/forget")
     await fake.wait_for_async(lambda: len(fake.sent_messages(USER)) == 2, timeout=30)
     await all_handled(bot)
     private = fake.sent_messages(USER)
