@@ -122,8 +122,8 @@ TEXTS: dict[str, str] = {
     "forget.yes": "🗑 Yes, erase",
     "forget.no": "Cancel",
     "forget.cancelled": "Nothing was erased.",
-    "forget.done": "Erased: {transcripts} transcripts ({records} recordings in all, with their cached results), {settings}.\nKept: your minutes and payment records, which the law and refunds require.",
+    "forget.done": "Erased — transcripts: {transcripts}; recordings in all, with their cached results: {records}; {settings}.\nKept: your minutes and payment records, which the law and refunds require.",
     "forget.settings": "your settings",
     "forget.no_settings": "no saved settings",
-    "forget.in_progress": "{count} recordings still being transcribed were left to finish: send /forget again afterwards to erase them too.",
+    "forget.in_progress": "Recordings still being transcribed, left to finish: {count}. Send /forget again afterwards to erase them too.",
 }

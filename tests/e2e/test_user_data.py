@@ -80,10 +80,12 @@ async def test_forget_asks_first_then_balance_shows_no_jobs_and_the_minutes_stay
     assert await bot.container.jobs().list_by_user(USER, 10), "nothing erased before Yes"
 
     fake.push_callback_query(USER, USER, "forget:yes", message_id=question.message_id)
-    await fake.wait_for_async(lambda: "Erased:" in question.plain_text, timeout=30)
+    await fake.wait_for_async(lambda: "Erased —" in question.plain_text, timeout=30)
     await all_handled(bot)
 
-    assert question.plain_text.startswith("Erased: 1 transcripts (1 recordings in all")
+    assert question.plain_text.startswith(
+        "Erased — transcripts: 1; recordings in all, with their cached results: 1;"
+    )
     assert "your settings" in question.plain_text
     assert "payment records" in question.plain_text
     assert await balance(bot) == "Minutes left: 14. Used this month: 0."
@@ -202,6 +204,6 @@ async def test_an_answer_telegram_refused_is_given_on_the_retry_with_the_first_c
 
     fake.push_callback_query(USER, USER, "forget:yes", message_id=question.message_id)
 
-    await fake.wait_for_async(lambda: "Erased:" in question.plain_text, timeout=60)
+    await fake.wait_for_async(lambda: "Erased —" in question.plain_text, timeout=60)
     assert fake.unspent_failures() == [], "both answers failed once"
-    assert question.plain_text.startswith("Erased: 1 transcripts"), "not the retry's 0"
+    assert question.plain_text.startswith("Erased — transcripts: 1;"), "not the retry's 0"
