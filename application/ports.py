@@ -109,6 +109,12 @@ class SpeechRecognizer(Protocol):
         """Longest audio one request takes; ``None`` for no limit."""
         ...
 
+    @property
+    def gives_times(self) -> bool:
+        """Whether its answers are timed segments; one without times is sent cue-sized
+        chunks when times are wanted (``domain.cue_chunks``)."""
+        ...
+
     async def recognize(
         self,
         audio: bytes,

@@ -13,6 +13,12 @@ one chunk failing fails the recording. Each chunk's segments are put on the reco
 clock (shifted by the chunk's start; a recognizer's untimed answer spans its chunk), so the
 recording's segments are ordered by chunk and lie within it.
 
+When times are wanted (timed text, subtitles) and the recognizer gives none (qwen3-asr-flash),
+the recording is cut into cue-sized chunks instead (``domain.cue_chunks``: 5-15 s, each
+cut in a pause just before speech resumes), recognized in parallel within the same
+bounds: each chunk's text becomes a segment spanning it, so the times are the pauses'.
+A recognizer with times (Whisper) is cut as for plain text: its own segments are finer.
+
 What comes back is checked before it is kept (``domain.recognition_quality``): a request
 whose text is a loop or more words than its audio could hold is not a transcript. It is
 recognized once more in the user's Telegram language (``language_hint``) when the user set
@@ -30,11 +36,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from application.conversion_slots import ConversionSlots
 from application.errors import PortError, RecognitionFailed
 from application.ports import AudioConverter, Recognition, SpeechRecognizer
+from domain.cue_chunks import cue_search_window, next_cue_cut
 from domain.policies import AudioProfile, ChunkSpan, next_cut, search_window, select_profile
 from domain.recognition_quality import Degenerate, degenerate_recognition
 from domain.transcript import concatenate, placed
 
 ProgressCallback = Callable[[int, int], Awaitable[None]]
+# Where the chunk from a start ends (a cut, from the loudness of its search window only).
+NextCut = Callable[[float], Awaitable[float]]
 
 ENVELOPE_STEP_SECONDS = 0.1
 
@@ -94,16 +103,23 @@ class ChunkedRecognition:
         on_chunk_done: ProgressCallback | None = None,
         *,
         language_hint: str | None = None,
+        times_wanted: bool = False,
     ) -> Recognition:
         """The recording's text. ``language``: the user's setting (None: detect);
         ``language_hint``: the user's Telegram language, the prior when detection is unsure
-        and the language of the one retry of a degenerate answer. Raises RecognitionFailed
-        (``NotATranscript`` for an answer that is no transcript)."""
+        and the language of the one retry of a degenerate answer; ``times_wanted``: the
+        answer is made from the times (a recognizer without times gets cue-sized chunks).
+        Raises RecognitionFailed (``NotATranscript`` for an answer that is no transcript)."""
         profile = select_profile(
             duration_seconds, self._recognizer.encoding, self._short_audio_seconds
         )
         max_chunk = self._max_chunk()
-        if max_chunk is None or duration_seconds <= max_chunk:
+        cue_sized = times_wanted and not self._recognizer.gives_times
+        if cue_sized:
+            one_request = cue_search_window(0.0, duration_seconds) is None
+        else:
+            one_request = max_chunk is None or duration_seconds <= max_chunk
+        if one_request:
             async with self._cpu().taken(urgent=True):
                 converted = await self._converter.convert(audio, profile)
             result = await self._checked(
@@ -113,10 +129,17 @@ class ChunkedRecognition:
                 await on_chunk_done(1, 1)
             timed = placed(result.transcript, 0.0, duration_seconds)
             return Recognition(result.text.strip(), result.language, timed.segments)
+
+        async def cut_after(start: float) -> float:
+            if cue_sized:
+                return await self._next_cue_cut(audio, start, duration_seconds)
+            assert max_chunk is not None  # more than one request
+            return await self._next_cut(audio, start, duration_seconds, max_chunk)
+
         return await self._recognize_chunks(
             audio,
             duration_seconds,
-            max_chunk=max_chunk,
+            cut_after=cut_after,
             profile=profile,
             language=language,
             language_hint=language_hint,
@@ -162,7 +185,7 @@ class ChunkedRecognition:
         audio: bytes,
         duration_seconds: float,
         *,
-        max_chunk: float,
+        cut_after: NextCut,
         profile: AudioProfile,
         language: str | None,
         language_hint: str | None,
@@ -196,7 +219,7 @@ class ChunkedRecognition:
                 spans = []
                 start = 0.0
                 while start < duration_seconds:
-                    cut = await self._next_cut(audio, start, duration_seconds, max_chunk)
+                    cut = await cut_after(start)
                     spans.append(ChunkSpan(start, cut))
                     tasks.append(group.create_task(one(spans[-1])))
                     start = cut
@@ -225,6 +248,14 @@ class ChunkedRecognition:
             return duration_seconds
         envelope = await self._converter.envelope(audio, ENVELOPE_STEP_SECONDS, window)
         return next_cut(start, duration_seconds, max_chunk, envelope)
+
+    async def _next_cue_cut(self, audio: bytes, start: float, duration_seconds: float) -> float:
+        """The end of the cue-sized chunk from ``start``, from its window's loudness only."""
+        window = cue_search_window(start, duration_seconds)
+        if window is None:
+            return duration_seconds
+        envelope = await self._converter.envelope(audio, ENVELOPE_STEP_SECONDS, window)
+        return next_cue_cut(start, duration_seconds, envelope)
 
 
 def _retry_language(language: str | None, hint: str | None, decoded_in: str | None) -> str | None:

@@ -2,9 +2,10 @@
 
 Why this exists: qwen3-asr-flash answers text without times, so the only times a cloud
 transcript has are the edges of the chunks it was sent in. For plain text those chunks are
-as long as a request allows (minutes); for subtitles and timestamped text the recording is
-cut into cue-sized chunks instead (``CUE_CHUNK_MIN_SECONDS`` to ``CUE_CHUNK_MAX_SECONDS``),
-each cut in a pause, so that each chunk's start is when its speech starts.
+as long as a request allows (minutes); for subtitles and timestamped text (the outputs
+that ``OutputMode.needs_times``) the recording is cut into cue-sized chunks instead
+(``CUE_CHUNK_MIN_SECONDS`` to ``CUE_CHUNK_MAX_SECONDS``), each cut in a pause, so that
+each chunk's start is when its speech starts.
 
 The cut after ``start`` falls in ``cue_search_window``: from ``start + 5 s`` up to
 ``start + 15 s``, but leaving at least 5 s for the rest when the rest would not fit in
@@ -20,7 +21,6 @@ chunks are recognized.
 
 from __future__ import annotations
 
-from domain.jobs import OutputMode
 from domain.policies import ChunkSpan, EnergyEnvelope, steps_between
 
 CUE_CHUNK_MIN_SECONDS = 5.0
@@ -29,14 +29,6 @@ CUE_CHUNK_MAX_SECONDS = 15.0
 MIN_PAUSE_SECONDS = 0.2
 # ... no louder than the window's quietest step plus this share of its loudness range.
 QUIET_SHARE = 0.1
-
-# The outputs made from times: a recognizer without times is sent cue-sized chunks for them.
-TIMED_OUTPUTS = frozenset({OutputMode.TIMED, OutputMode.SRT, OutputMode.VTT})
-
-
-def wants_times(output: OutputMode) -> bool:
-    """Whether ``output`` is made from the transcript's times (timed text, subtitles)."""
-    return output in TIMED_OUTPUTS
 
 
 def cue_search_window(start: float, duration_seconds: float) -> ChunkSpan | None:

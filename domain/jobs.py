@@ -63,6 +63,12 @@ class OutputMode(StrEnum):
     SRT = "srt"  # subtitles, a .srt document
     VTT = "vtt"  # subtitles, a .vtt document
 
+    @property
+    def needs_times(self) -> bool:
+        """Whether this output is made from the transcript's times (timed text, subtitles):
+        a recognizer without times is then sent cue-sized chunks (``domain.cue_chunks``)."""
+        return self in (OutputMode.TIMED, OutputMode.SRT, OutputMode.VTT)
+
 
 @attrs.frozen
 class AudioSource:
@@ -93,12 +99,15 @@ class UserStyle:
     ui_language: str | None = None
 
     def same_result_as(self, other: UserStyle) -> bool:
-        """Whether a transcript made with ``other`` reads exactly as one made with this."""
-        return (self.use_yo, self.use_code_tags, self.language) == (
+        """Whether a transcript made with this style serves a request made with ``other``:
+        it reads exactly the same, and its times are as fine as ``other`` needs (one made
+        for plain text by a recognizer without times has only its long chunks' times)."""
+        same_text = (self.use_yo, self.use_code_tags, self.language) == (
             other.use_yo,
             other.use_code_tags,
             other.language,
         )
+        return same_text and (self.output.needs_times or not other.output.needs_times)
 
 
 @attrs.define

@@ -310,6 +310,7 @@ class ProcessJobHandler:
                 job.style.language,
                 chunk_done,
                 language_hint=job.style.ui_language,
+                times_wanted=job.style.output.needs_times,
             )
         if not heard.text:
             return None, None

@@ -8,7 +8,8 @@ logs and problems go to stderr, one clear line per problem.
 ``--format`` picks the output: ``text`` (the formatted text, as Telegram users get it),
 ``timed`` (paragraphs opening with ``[mm:ss]``), ``srt`` and ``vtt`` (subtitles), ``json``
 (the text, its segments with their times, and the job's report). The timed outputs are made
-from the stored job's segments, the recognizer's own times, never from formatted text.
+from the stored job's segments, the recognizer's own times, never from formatted text; a
+recognizer without times is sent cue-sized chunks for them (``OutputFormat.mode``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import attrs
 from application.commands import AcceptVoiceNote
 from application.notices import NoticeReason, describe
 from application.reports import AcceptOutcome
-from domain.jobs import AudioSource, JobStatus, MediaKind, UserStyle, VoiceJob
+from domain.jobs import AudioSource, JobStatus, MediaKind, OutputMode, UserStyle, VoiceJob
 from domain.subtitle_files import srt, webvtt
 from domain.subtitles import cues
 from domain.timed_text import timestamped_text
@@ -42,6 +43,16 @@ class OutputFormat(StrEnum):
     SRT = "srt"
     VTT = "vtt"
     JSON = "json"
+
+    @property
+    def mode(self) -> OutputMode:
+        """What the job is recognized for: the timed formats (``json`` carries the segments)
+        want fine times, which a recognizer without them gets from cue-sized chunks."""
+        if self is OutputFormat.TEXT:
+            return OutputMode.MESSAGES
+        if self is OutputFormat.JSON:
+            return OutputMode.TIMED
+        return OutputMode(self.value)
 
     @property
     def extension(self) -> str:
@@ -93,7 +104,7 @@ async def transcribe_files(
             print(f"voicescribe: {path}: {problem}", file=sys.stderr)
             failures += 1
             continue
-        outcome = await app.bus.handle(_command(path, language))
+        outcome = await app.bus.handle(_command(path, language, output.mode))
         text = messenger.transcripts.get(outcome.job_id or "")
         if text is None:
             print(f"voicescribe: {path}: {_why_not(outcome, messenger)}", file=sys.stderr)
@@ -137,7 +148,7 @@ def _rendered(
     return (srt(subtitles) if output is OutputFormat.SRT else webvtt(subtitles)).rstrip("\n")
 
 
-def _command(path: Path, language: str | None) -> AcceptVoiceNote:
+def _command(path: Path, language: str | None, mode: OutputMode) -> AcceptVoiceNote:
     resolved = path.resolve()
     source = AudioSource(
         kind=MediaKind.LOCAL_FILE,
@@ -151,7 +162,7 @@ def _command(path: Path, language: str | None) -> AcceptVoiceNote:
         user_id=LOCAL_OPERATOR_ID,
         chat_id=LOCAL_OPERATOR_ID,
         source=source,
-        style=UserStyle(language=language),
+        style=UserStyle(language=language, output=mode),
         charge=False,
     )
 

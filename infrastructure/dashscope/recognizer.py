@@ -85,6 +85,10 @@ class DashScopeRecognizer:
     def max_chunk_seconds(self) -> float | None:
         return MAX_CHUNK_SECONDS
 
+    @property
+    def gives_times(self) -> bool:
+        return False  # qwen3-asr-flash answers text only
+
     async def recognize(
         self,
         audio: bytes,

@@ -131,6 +131,10 @@ class WhisperRecognizer:
     def max_chunk_seconds(self) -> float | None:
         return MAX_CHUNK_SECONDS
 
+    @property
+    def gives_times(self) -> bool:
+        return True  # its segments, with their times
+
     async def warm_up(self) -> None:
         """Assemble and load the model, and recognize 1 s of silence once, now rather than
         on the first voice note.

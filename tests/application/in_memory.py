@@ -269,6 +269,8 @@ class FakeRecognizer:
         # The segments each answer comes with, made from its text (timed from the start of
         # the audio given, or untimed as a cloud recognizer's); None: no segments.
         self.segments_of: Callable[[str], tuple[Segment, ...]] | None = None
+        # Whether it says its answers are timed (as Whisper) or not (as qwen3-asr-flash).
+        self.timed = False
 
     @property
     def encoding(self) -> AudioEncoding:
@@ -277,6 +279,10 @@ class FakeRecognizer:
     @property
     def max_chunk_seconds(self) -> float | None:
         return self._max_chunk_seconds
+
+    @property
+    def gives_times(self) -> bool:
+        return self.timed
 
     async def recognize(
         self,

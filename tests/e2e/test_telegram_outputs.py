@@ -37,6 +37,7 @@ class TimedScriptedRecognizer(FakeRecognizer):
     def __init__(self, sentences: int) -> None:
         super().__init__()
         self.sentences = sentences
+        self.timed = True
 
     async def recognize(self, audio, profile, language, language_hint=None):  # type: ignore[no-untyped-def]
         self.calls += 1

@@ -15,7 +15,6 @@ from domain.cue_chunks import (
     cue_search_window,
     next_cue_cut,
     plan_cue_chunks,
-    wants_times,
 )
 from domain.jobs import OutputMode
 from domain.policies import ChunkSpan, EnergyEnvelope, steps_between
@@ -139,4 +138,4 @@ def test_the_rest_is_never_left_a_stub() -> None:
     ],
 )
 def test_only_timed_outputs_want_times(mode: OutputMode, timed: bool) -> None:
-    assert wants_times(mode) is timed
+    assert mode.needs_times is timed
