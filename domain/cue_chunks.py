@@ -8,15 +8,16 @@ that ``OutputMode.needs_times``) the recording is cut into cue-sized chunks inst
 each chunk's start is when its speech starts.
 
 The cut after ``start`` falls in ``cue_search_window``: from ``start + 5 s`` up to
-``start + 15 s``, but leaving at least 5 s for the rest when the rest would not fit in
-one chunk, so no chunk is a stub. Within the window, the first pause wins: the earliest
+``start + 15 s``, but leaving at least 5 s for the rest, so no chunk is a stub. A rest
+that fits in one chunk is still cut if it holds a pause there (the last phrases get
+times of their own), and otherwise left whole. Within the window, the first pause wins: the earliest
 run of at least ``MIN_PAUSE_SECONDS`` of steps no louder than the window's quietest step
 plus ``QUIET_SHARE`` of its loudness range; the cut is at the last step of that run, just
 before speech resumes, so the next chunk (and the cue it becomes) starts with its first
-word. A window without such a pause is cut at its quietest step (as ``next_cut`` does for
-long chunks); without any loudness, at the window's end. Like ``next_cut``, the decision
-needs only the window's loudness, so the plan is made one cut at a time while earlier
-chunks are recognized.
+word. A window without such a pause, when the rest does not fit, is cut at its quietest
+step (as ``next_cut`` does for long chunks); without any loudness, at the window's end.
+Like ``next_cut``, the decision needs only the window's loudness, so the plan is made one
+cut at a time while earlier chunks are recognized.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ QUIET_SHARE = 0.1
 
 
 def cue_search_window(start: float, duration_seconds: float) -> ChunkSpan | None:
-    """Where the cut after ``start`` may fall; ``None`` when the rest is one chunk."""
+    """Where the cut after ``start`` may fall; ``None`` when the rest is too short to cut
+    into two chunks of ``CUE_CHUNK_MIN_SECONDS``."""
     rest = duration_seconds - start
-    if rest <= CUE_CHUNK_MAX_SECONDS:
+    if rest <= 2 * CUE_CHUNK_MIN_SECONDS:
         return None
     latest = min(start + CUE_CHUNK_MAX_SECONDS, duration_seconds - CUE_CHUNK_MIN_SECONDS)
     return ChunkSpan(start + CUE_CHUNK_MIN_SECONDS, latest)
@@ -44,15 +46,16 @@ def next_cue_cut(
     start: float, duration_seconds: float, envelope: EnergyEnvelope | None = None
 ) -> float:
     """The end of the cue-sized chunk from ``start`` (see the module's docstring); the end
-    of the audio when the rest fits in one chunk. ``envelope`` need only cover the window."""
+    of the audio when the rest fits in one chunk and holds no pause to cut at. ``envelope``
+    need only cover the window."""
     window = cue_search_window(start, duration_seconds)
     if window is None:
         return duration_seconds
-    if envelope is None:
-        return window.end
-    steps = _known_steps(envelope, window)
-    if not steps:
-        return window.end
+    fits = duration_seconds - start <= CUE_CHUNK_MAX_SECONDS
+    otherwise = duration_seconds if fits else window.end
+    steps = range(0) if envelope is None else _known_steps(envelope, window)
+    if envelope is None or not steps:
+        return otherwise
     loudness = [envelope.values[i - envelope.first_step] for i in steps]
     quietest = min(loudness)
     threshold = quietest + QUIET_SHARE * (max(loudness) - quietest)
@@ -63,6 +66,8 @@ def next_cue_cut(
         ends = index + 1 == len(steps) or loudness[index + 1] > threshold
         if run >= pause_steps and ends:
             return _inside(step * envelope.step_seconds, window)
+    if fits:
+        return duration_seconds  # never cut a rest that fits anywhere but in a pause
     quiet = envelope.quietest_between(window.start, window.end)
     return window.end if quiet is None else _inside(quiet, window)
 

@@ -130,12 +130,12 @@ async def test_times_wanted_of_a_recognizer_without_times_send_cue_sized_chunks(
 
 
 async def test_a_short_recording_is_one_request_even_when_times_are_wanted() -> None:
-    converter, recognizer, recognition = cue_world(12.0)
+    converter, recognizer, recognition = cue_world(2 * CUE_CHUNK_MIN_SECONDS)
 
-    result = await recognition.recognize(b"long", 12.0, "en", times_wanted=True)
+    result = await recognition.recognize(b"long", 10.0, "en", times_wanted=True)
 
     assert recognizer.calls == 1 and converter.conversions[0][1] is None
-    assert result.segments == (Segment(0.0, 12.0, result.text),)
+    assert result.segments == (Segment(0.0, 10.0, result.text),)
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """Cue-sized chunks for a recognizer without times: 5-15 s, cut in pauses, each chunk
-starting where its speech starts, planned one window at a time."""
+starting where its speech starts (a rest that fits in one chunk is cut only in a pause),
+planned one window at a time."""
 
 from __future__ import annotations
 
@@ -78,7 +79,10 @@ def test_a_window_with_a_pause_is_cut_in_it_where_speech_resumes(
 ) -> None:
     envelope = EnergyEnvelope(STEP, values)
 
-    for span in plan_cue_chunks(duration, envelope)[:-1]:
+    spans = plan_cue_chunks(duration, envelope)
+    last = cue_search_window(spans[-1].start, duration)
+    assert last is None or not has_pause(values, last), "a rest with a pause is cut in it"
+    for span in spans[:-1]:
         window = cue_search_window(span.start, duration)
         assert window is not None
         if not has_pause(values, window):
@@ -124,7 +128,18 @@ def test_speech_without_a_pause_is_cut_at_its_quietest_step() -> None:
 
 def test_the_rest_is_never_left_a_stub() -> None:
     assert cue_search_window(0.0, 16.0) == ChunkSpan(5.0, 11.0)
-    assert cue_search_window(0.0, 15.0) is None
+    assert cue_search_window(0.0, 12.0) == ChunkSpan(5.0, 7.0)
+    assert cue_search_window(0.0, 10.0) is None
+
+
+def test_a_rest_that_fits_is_cut_only_in_a_pause() -> None:
+    speech = [1.0] * 150
+    speech[60] = 0.5  # 6.0 s: a dip, not a pause
+    paused = speech[:70] + [0.0] * 5 + speech[75:]  # 7.0-7.4 s: a pause
+
+    assert next_cue_cut(0.0, 14.0, EnergyEnvelope(STEP, speech)) == 14.0
+    assert next_cue_cut(0.0, 14.0) == 14.0
+    assert next_cue_cut(0.0, 14.0, EnergyEnvelope(STEP, paused)) == pytest.approx(7.4)
 
 
 @pytest.mark.parametrize(
