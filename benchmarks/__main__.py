@@ -16,6 +16,7 @@ ORDER = [
     "cost",
     "conversion",
     "long_audio",
+    "timed_chunks",
     "pipeline",
     "webhook_ingest",
     "offline_asr",

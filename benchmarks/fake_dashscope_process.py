@@ -2,7 +2,8 @@
 
 ASR latency is proportional to the audio's length: ``--per-second`` x the duration of
 the request's audio, whatever its format (OGG/Opus, MP3), as PyAV reads it from the
-container (the last OGG page's granule, the MP3 Info tag): no decoding. LLM calls take
+container (the last OGG page's granule, the MP3 Info tag): no decoding; plus
+``--per-request`` seconds for every request (a round trip's fixed cost). LLM calls take
 ``--llm`` seconds; ``--fixed-asr`` gives every recognition one latency instead, and
 ``--transcript-words N`` makes every transcript N words long (varied, not a loop).
 Prints the base URL on stdout, then serves until stdin closes.
@@ -39,6 +40,7 @@ def audio_seconds(audio: bytes) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--per-second", type=float, required=True)
+    parser.add_argument("--per-request", type=float, default=0.0)
     parser.add_argument("--fixed-asr", type=float, default=None)
     parser.add_argument("--llm", type=float, default=0.0)
     parser.add_argument("--transcript-words", type=int, default=0)
@@ -49,7 +51,7 @@ def main() -> None:
             return args.llm
         if args.fixed_asr is not None:
             return args.fixed_asr
-        return args.per_second * audio_seconds(request.audio)
+        return args.per_request + args.per_second * audio_seconds(request.audio)
 
     fake = FakeDashScope(latency=latency)
     if args.transcript_words:

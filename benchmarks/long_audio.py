@@ -75,7 +75,9 @@ def lpt_makespan(durations: list[float], slots: int) -> float:
     return max(heap)
 
 
-def start_fake(per_second: float) -> tuple[subprocess.Popen[str], str, str]:
+def start_fake(
+    per_second: float, per_request: float = 0.0
+) -> tuple[subprocess.Popen[str], str, str]:
     process = subprocess.Popen(
         [
             sys.executable,
@@ -83,6 +85,8 @@ def start_fake(per_second: float) -> tuple[subprocess.Popen[str], str, str]:
             "benchmarks.fake_dashscope_process",
             "--per-second",
             str(per_second),
+            "--per-request",
+            str(per_request),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
