@@ -17,6 +17,9 @@ When times are wanted (timed text, subtitles) and the recognizer gives none (qwe
 the recording is cut into cue-sized chunks instead (``domain.cue_chunks``: 5-15 s, each
 cut in a pause just before speech resumes), recognized in parallel within the same
 bounds: each chunk's text becomes a segment spanning it, so the times are the pauses'.
+Their loudness is measured ahead of the cuts, in blocks decoded in parallel
+(``LoudnessAhead``): one window at a time, the many short cuts would be a chain of
+decodes longer than the recognition itself.
 A recognizer with times (Whisper) is cut as for plain text: its own segments are finer.
 
 What comes back is checked before it is kept (``domain.recognition_quality``): a request
@@ -35,6 +38,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from application.conversion_slots import ConversionSlots
 from application.errors import PortError, RecognitionFailed
+from application.loudness_ahead import LoudnessAhead
 from application.ports import AudioConverter, Recognition, SpeechRecognizer
 from domain.cue_chunks import cue_search_window, next_cue_cut
 from domain.policies import AudioProfile, ChunkSpan, next_cut, search_window, select_profile
@@ -130,21 +134,26 @@ class ChunkedRecognition:
             timed = placed(result.transcript, 0.0, duration_seconds)
             return Recognition(result.text.strip(), result.language, timed.segments)
 
+        loudness = LoudnessAhead(self._converter, audio, duration_seconds, ENVELOPE_STEP_SECONDS)
+
         async def cut_after(start: float) -> float:
             if cue_sized:
-                return await self._next_cue_cut(audio, start, duration_seconds)
+                return await _next_cue_cut(loudness, start, duration_seconds)
             assert max_chunk is not None  # more than one request
             return await self._next_cut(audio, start, duration_seconds, max_chunk)
 
-        return await self._recognize_chunks(
-            audio,
-            duration_seconds,
-            cut_after=cut_after,
-            profile=profile,
-            language=language,
-            language_hint=language_hint,
-            on_chunk_done=on_chunk_done,
-        )
+        try:
+            return await self._recognize_chunks(
+                audio,
+                duration_seconds,
+                cut_after=cut_after,
+                profile=profile,
+                language=language,
+                language_hint=language_hint,
+                on_chunk_done=on_chunk_done,
+            )
+        finally:
+            await loudness.close()
 
     async def _checked(
         self,
@@ -249,13 +258,14 @@ class ChunkedRecognition:
         envelope = await self._converter.envelope(audio, ENVELOPE_STEP_SECONDS, window)
         return next_cut(start, duration_seconds, max_chunk, envelope)
 
-    async def _next_cue_cut(self, audio: bytes, start: float, duration_seconds: float) -> float:
-        """The end of the cue-sized chunk from ``start``, from its window's loudness only."""
-        window = cue_search_window(start, duration_seconds)
-        if window is None:
-            return duration_seconds
-        envelope = await self._converter.envelope(audio, ENVELOPE_STEP_SECONDS, window)
-        return next_cue_cut(start, duration_seconds, envelope)
+
+async def _next_cue_cut(loudness: LoudnessAhead, start: float, duration_seconds: float) -> float:
+    """The end of the cue-sized chunk from ``start``, from its window's loudness (measured
+    ahead, in blocks: ``LoudnessAhead``)."""
+    window = cue_search_window(start, duration_seconds)
+    if window is None:
+        return duration_seconds
+    return next_cue_cut(start, duration_seconds, await loudness.window(window))
 
 
 def _retry_language(language: str | None, hint: str | None, decoded_in: str | None) -> str | None:

@@ -7,7 +7,8 @@ with the real PyAvConverter and DashScopeRecognizer (OGG/Opus) against the DashS
 (own process), once for plain text (the floor) and once with times wanted, at the
 default ``ASR_CONCURRENCY`` (4), in the same run. Counted in this process: requests,
 audio bytes and base64 bytes sent, audio seconds sent (what DashScope bills), the
-loudness windows measured to place the cuts and their CPU, and the wall of each path.
+loudness measurements made to place the cuts (plain: one window per cut; cue-sized: the
+blocks of ``LoudnessAhead``) and their CPU, and the wall of each path.
 
 The fake's latency: ``PER_REQUEST_SECONDS`` for each request (a round trip's fixed cost,
 which many short requests pay many times) plus ``SECONDS_PER_AUDIO_SECOND`` x the audio's
@@ -113,7 +114,7 @@ async def run(report: Report, seconds: float) -> None:
         f"{tag}: base64 bytes sent", timed["base64 bytes"], plain["base64 bytes"], "plain path"
     )
     report.figure(
-        f"{tag}: loudness windows plain / cue-sized",
+        f"{tag}: loudness measurements plain / cue-sized",
         f"{plain['windows']} / {timed['windows']}",
         note=f"planning CPU {plain['planning cpu']:.2f} / {timed['planning cpu']:.2f} s",
     )
