@@ -25,7 +25,7 @@ from typing import Any
 
 from application.recognition import ChunkedRecognition
 from benchmarks.common import Report, quick_mode, voice_note
-from benchmarks.long_audio import TimedConverter, start_fake
+from benchmarks.long_audio import TimedConverter, lpt_makespan, start_fake
 from domain.policies import AudioProfile
 from infrastructure.dashscope import DashScopeRecognizer, close_dashscope_sessions
 
@@ -79,7 +79,9 @@ async def one_path(data: bytes, seconds: float, times_wanted: bool) -> dict[str,
         process.stdin.close()
         process.wait(10)
     lengths = [length for length, _, _ in converter.conversions]
+    latencies = [PER_REQUEST_SECONDS + SECONDS_PER_AUDIO_SECOND * s for s in lengths or [seconds]]
     return {
+        "ideal asr": lpt_makespan(latencies, CONCURRENCY),
         "requests": recognizer.requests,
         "segments": len(result.segments),
         "audio seconds": sum(lengths) if lengths else seconds,
@@ -125,6 +127,11 @@ async def run(report: Report, seconds: float) -> None:
         "plain path",
     )
     wall = report.ratio(f"{tag}: wall", timed["wall"], plain["wall"], "plain path")
+    report.ratio(
+        f"{tag}: ideal ASR schedules (LPT, {CONCURRENCY} slots)",
+        timed["ideal asr"], plain["ideal asr"], "plain path",
+    )  # fmt: skip
+    report.ratio(f"{tag}: cue-sized wall / its ideal", timed["wall"], timed["ideal asr"], "ideal")
     report.target(f"{tag}: same audio seconds (same price)", abs(billed - 1) <= 0.01,
                   f"{billed:.3f}x")  # fmt: skip
     report.target(f"{tag}: bytes sent <= 1.10x plain", sent <= 1.10, f"{sent:.3f}x")
