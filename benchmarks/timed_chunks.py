@@ -99,7 +99,7 @@ async def run(report: Report, seconds: float) -> None:
     data = voice_note(seconds)
     plain = await one_path(data, seconds, times_wanted=False)
     timed = await one_path(data, seconds, times_wanted=True)
-    tag = f"{seconds / 60:g} min"
+    tag = f"{seconds / 60:g} min" if seconds % 60 == 0 else f"{seconds:g} s"
     report.figure(
         f"{tag}: requests plain / cue-sized", f"{plain['requests']} / {timed['requests']}"
     )
