@@ -180,6 +180,7 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
         low_balance_minutes=tuning.low_balance_minutes,
         retry_inline_through_queue=tuning.retry_inline_through_queue,
         stale_after_seconds=stale_after_seconds(tuning),
+        recognizer_gives_times=ports.recognizer.gives_times,
     )
     preferences = Preferences(ports.preferences)
     chat_settings = ChatSettings(ports.chats)

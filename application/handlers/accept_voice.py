@@ -43,7 +43,7 @@ from application.reports import Acceptance, AcceptOutcome, JobReport, RetryLater
 from domain.catalogue import low_balance_crossed
 from domain.errors import InsufficientMinutes
 from domain.events import VoiceAccepted
-from domain.jobs import JobStatus, VoiceJob
+from domain.jobs import JobStatus, OutputMode, UserStyle, VoiceJob
 from domain.ledger import MinutesAccount
 from domain.policies import (
     ProcessingMode,
@@ -74,9 +74,12 @@ class AcceptVoiceHandler:
         low_balance_minutes: int = 5,
         retry_inline_through_queue: bool = True,
         stale_after_seconds: float = 180.0,
+        recognizer_gives_times: bool = False,
     ) -> None:
         """``stale_after_seconds``: how long a queued job may sit untouched before a replay
-        of its request takes it for stuck (its message lost) and queues it again."""
+        of its request takes it for stuck (its message lost) and queues it again.
+        ``recognizer_gives_times``: every stored transcript then has fine times, so one made
+        for plain text serves a request for subtitles from the cache too."""
         self._jobs = jobs
         self._queue = queue
         self._files = files
@@ -90,12 +93,15 @@ class AcceptVoiceHandler:
         self._low_balance_minutes = low_balance_minutes
         self._retry_inline_through_queue = retry_inline_through_queue
         self._stale_after_seconds = stale_after_seconds
+        self._recognizer_gives_times = recognizer_gives_times
 
     async def __call__(self, command: AcceptVoiceNote) -> AcceptOutcome:
         known = await self._jobs.get(command.request_id)
         if known is not None:
             return await self._meet_again(known)
-        cached = await self._jobs.find_transcript(command.source.file_unique_id, command.style)
+        cached = await self._jobs.find_transcript(
+            command.source.file_unique_id, self._style_to_look_up(command.style)
+        )
         if cached is not None and cached.transcript:
             return await self._answer_from_cache(command, cached)
         duration = command.source.duration_seconds
@@ -169,6 +175,13 @@ class AcceptVoiceHandler:
             stored = await self._jobs.get(job.job_id)
             return await self._put_on_queue(stored or job, later.delay_seconds or 0.0)
         return AcceptOutcome(Acceptance.PROCESSED, job.job_id, report.notice, report)
+
+    def _style_to_look_up(self, style: UserStyle) -> UserStyle:
+        """The style a cached transcript must serve: with a recognizer that gives times,
+        any transcript of the same text has times fine enough for every output."""
+        if self._recognizer_gives_times and style.output.needs_times:
+            return attrs.evolve(style, output=OutputMode.MESSAGES)
+        return style
 
     async def _answer_from_cache(self, command: AcceptVoiceNote, cached: VoiceJob) -> AcceptOutcome:
         """The same file with the same settings: the stored text at once, free of charge."""

@@ -1,13 +1,16 @@
 """A processed job keeps the recognizer's timed segments with its text (subtitles are made
 from them later without recognizing again), and a cached answer keeps them too. A job whose
 output needs times is recognized in cue-sized chunks by a recognizer without times, and a
-transcript made for plain text by one does not answer such a job from the cache."""
+transcript made for plain text by one does not answer such a job from the cache (one made
+by a recognizer with times does)."""
 
 from __future__ import annotations
 
+from application.bootstrap import Tuning, bootstrap
 from application.commands import AcceptVoiceNote
 from application.reports import Acceptance
 from domain.jobs import AudioSource, MediaKind, OutputMode, UserStyle
+from domain.policies import TranscriptionPolicy
 from domain.transcript import Segment
 from tests.application.conftest import World
 from tests.application.in_memory import FakeAudio
@@ -96,3 +99,23 @@ async def test_a_transcript_made_for_text_does_not_answer_a_request_for_subtitle
     assert then_text.acceptance is then_vtt.acceptance is Acceptance.CACHED
     assert world.recognizer.calls == 1 + 4
     assert len(world.jobs.rows["vtt"].segments) == 4
+
+
+async def test_with_a_recognizer_that_gives_times_a_text_transcript_serves_subtitles(
+    world: World,
+) -> None:
+    """Whisper's plain-text transcript has its real times: a later request for subtitles
+    is answered from the cache, free, not recognized again."""
+    world.recognizer.timed = True
+    world.recognizer.segments_of = lambda text: (Segment(0.0, 2.5, text),)
+    world.app = bootstrap(
+        world.ports(), Tuning(policy=TranscriptionPolicy(format_word_threshold=5))
+    )
+    world.files.files["file"] = FakeAudio(50.0, "hello there")
+    await world.app.bus.handle(send("text"))
+
+    for_subtitles = await world.app.bus.handle(send("srt", OutputMode.SRT))
+
+    assert for_subtitles.acceptance is Acceptance.CACHED
+    assert world.recognizer.calls == 1
+    assert world.jobs.rows["srt"].segments == (Segment(0.0, 2.5, "hello there"),)
