@@ -11,6 +11,13 @@ LLM calls: 100 jobs whose lengths follow a fixed, seeded log-normal distribution
 note durations (median 20 s, 10 % above 2 min) at the sample's speech rate go through
 the real FormattingChain with the real QwenFormatter on the fake; every LLM request is
 counted. Beside it: the same jobs with no word threshold (an LLM call for every note).
+
+Cost per audio hour: voice notes of the same distribution adding up to an hour (five
+minutes in quick mode, scaled to the hour) go through the ``alibaba`` profile's Function
+Compute handlers on protocol fakes (``benchmarks/audio_hour.py``); the measured ASR
+seconds, LLM tokens, FC invocations and GB-seconds, Tablestore and MNS requests are
+priced with ``benchmarks/prices.py``, beside the same for the reference bot's way (MP3
+upload, sequential chunks on one long-running function).
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ import random
 
 from application.formatting import FormattingChain
 from application.recognition import ChunkedRecognition
+from benchmarks.audio_hour import LATENCY, bill, measure
 from benchmarks.common import Report, quick_mode, speech_script, voice_note
+from benchmarks.prices import PRICES
 from domain.jobs import UserStyle
 from domain.policies import PCM_16K, AudioEncoding, select_profile
 from infrastructure.audio import PyAvConverter
@@ -143,6 +152,39 @@ async def llm_calls(report: Report, count: int) -> None:
     )
 
 
+def cost_per_audio_hour(report: Report, quick: bool) -> None:
+    hour = measure(300.0 if quick else 3600.0)
+    report.figure(
+        "notes measured for the audio hour",
+        len(hour.notes),
+        "",
+        f"{hour.audio_seconds} s of audio, scaled to 3600 s",
+    )
+    lines = bill(hour)
+    for line in lines:
+        report.figure(
+            f"per audio hour: {line.item}",
+            line.quantity,
+            line.unit,
+            f"ours ${line.ours_usd:.4f}, reference ${line.reference_usd:.4f}",
+        )
+    ours = sum(line.ours_usd for line in lines)
+    reference = sum(line.reference_usd for line in lines)
+    ratio = report.ratio("USD per audio hour", ours, reference, "reference bot's way")
+    report.figures["cost_per_audio_hour"] = {
+        "ours_usd": ours,
+        "reference_usd": reference,
+        "lines": [vars(line) for line in lines],
+        "latency_model": LATENCY,
+        "prices": {name: vars(price) for name, price in PRICES.items()},
+    }
+    report.target(
+        "cost per audio hour stated, <= the reference's",
+        ratio <= 1.0,
+        f"${ours:.3f} vs ${reference:.3f} ({ratio:.2f}x)",
+    )
+
+
 async def main(quick: bool) -> Report:
     report = Report("cost", "bytes uploaded per audio minute, LLM calls per 100 jobs", quick)
     await upload_bytes(report, [5.0, 30.0] if quick else [5.0, 30.0, 180.0, 600.0])
@@ -157,9 +199,11 @@ async def main(quick: bool) -> Report:
         report.figure(
             f"{encoding} standard profile, worst KB/min vs reference 240", worst, "KB/min"
         )
-    report.write()
     return report
 
 
 if __name__ == "__main__":
-    asyncio.run(main(quick_mode()))
+    quick = quick_mode()
+    finished = asyncio.run(main(quick))
+    cost_per_audio_hour(finished, quick)  # the FC handlers run their own event loop
+    finished.write()
