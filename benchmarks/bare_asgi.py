@@ -1,5 +1,8 @@
 """The floor of benchmark 1: a bare ASGI endpoint that reads the body and answers 200,
-served by uvicorn exactly as ``voicescribe webhook`` serves the bot (h11, asyncio loop)."""
+served by uvicorn exactly as ``voicescribe webhook`` serves the bot.
+
+``python -m benchmarks.bare_asgi HTTP LOOP PORT``: HTTP is uvicorn's parser (``h11`` or
+``httptools``), LOOP the event loop (``asyncio`` or ``uvloop``)."""
 
 from __future__ import annotations
 
@@ -25,7 +28,9 @@ if __name__ == "__main__":
     uvicorn.run(
         app,
         host="127.0.0.1",
-        port=int(sys.argv[1]),
+        port=int(sys.argv[3]),
+        http=sys.argv[1],
+        loop=sys.argv[2],
         log_level="warning",
         access_log=False,
         lifespan="off",

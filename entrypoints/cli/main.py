@@ -16,7 +16,13 @@ from entrypoints.cli.config import show_config
 from entrypoints.cli.serve import serve
 from entrypoints.cli.setup import set_up
 from entrypoints.cli.transcribe import OutputFormat, transcribe_files
-from entrypoints.cli.webhook import register_webhook, serve_webhook, webhook_workers
+from entrypoints.cli.webhook import (
+    EVENT_LOOPS,
+    HTTP_PARSERS,
+    register_webhook,
+    serve_webhook,
+    webhook_workers,
+)
 from entrypoints.cli.worker import run_worker
 from entrypoints.composition.container import Channel, Container, build_container
 from entrypoints.composition.settings import ConfigurationError, Settings, load_settings
@@ -66,6 +72,18 @@ def parser() -> argparse.ArgumentParser:
         help="queue workers in this process (default: 1 with the SQLite queue, 0 with MNS, "
         "whose jobs Function Compute's worker runs; 0 when a separate worker runs)",
     )
+    webhook.add_argument(
+        "--http",
+        choices=HTTP_PARSERS,
+        default=HTTP_PARSERS[0],
+        help="uvicorn's HTTP parser (default: httptools, the faster; benchmarks/README.md)",
+    )
+    webhook.add_argument(
+        "--loop",
+        choices=EVENT_LOOPS,
+        default=EVENT_LOOPS[0],
+        help="the event loop (default: uvloop, the faster; benchmarks/README.md)",
+    )
     set_webhook = commands.add_parser("set-webhook", help="register the webhook URL with Telegram")
     set_webhook.add_argument("url")
     commands.add_parser("setup", help="create tables, queue and the offline model (idempotent)")
@@ -109,7 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(container, lambda: serve(container))
     if args.command == "webhook":
         workers = webhook_workers(args.workers, settings.queue_backend)
-        return serve_webhook(container, args.host, args.port, workers)
+        return serve_webhook(
+            container, args.host, args.port, workers, http=args.http, loop=args.loop
+        )
     if args.command == "worker":
         concurrency = args.concurrency or settings.worker_concurrency
         return run(container, lambda: run_worker(container, max(1, concurrency)))

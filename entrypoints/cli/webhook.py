@@ -21,7 +21,21 @@ def webhook_workers(requested: int | None, queue_backend: str) -> int:
     return 1 if queue_backend == "sqlite" else 0
 
 
-def serve_webhook(container: Container, host: str, port: int, workers: int) -> int:
+# uvicorn's HTTP parsers and event loops, the default first: httptools and uvloop ack
+# updates faster than h11 and asyncio's loop (benchmarks/README.md, webhook ingest).
+HTTP_PARSERS = ("httptools", "h11")
+EVENT_LOOPS = ("uvloop", "asyncio")
+
+
+def serve_webhook(
+    container: Container,
+    host: str,
+    port: int,
+    workers: int,
+    *,
+    http: str = HTTP_PARSERS[0],
+    loop: str = EVENT_LOOPS[0],
+) -> int:
     settings = container.settings()
     app = create_webhook_app(
         container,
@@ -29,7 +43,7 @@ def serve_webhook(container: Container, host: str, port: int, workers: int) -> i
         workers=workers,
         concurrency=settings.webhook_concurrency,
     )
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, http=http, loop=loop)
     return 0
 
 

@@ -88,3 +88,10 @@ def test_webhook_runs_one_queue_worker_by_default_on_sqlite_and_none_on_mns() ->
     assert webhook_workers(None, "mns") == 0
     assert webhook_workers(0, "sqlite") == 0, "a separate worker: asked for none"
     assert webhook_workers(3, "mns") == 3
+
+
+def test_webhook_serves_with_httptools_and_uvloop_unless_told_otherwise() -> None:
+    defaults = parser().parse_args(["webhook"])
+    assert (defaults.http, defaults.loop) == ("httptools", "uvloop")
+    chosen = parser().parse_args(["webhook", "--http", "h11", "--loop", "asyncio"])
+    assert (chosen.http, chosen.loop) == ("h11", "asyncio")
