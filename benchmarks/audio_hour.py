@@ -88,6 +88,7 @@ class NoteBill:
     tablestore_requests: int = 0
     mns_requests: int = 0
     bot_api_calls: int = 0
+    bot_api_methods: list[str] = field(default_factory=list)
     mp3_cpu: float = 0.0  # the reference bot's MP3 encoding of the whole note
 
 
@@ -108,8 +109,13 @@ def measure(total_seconds: float, sync_threshold: float = 60.0) -> HourMeasureme
     return measure_notes(hour_of_notes(total_seconds), sync_threshold)
 
 
-def measure_notes(lengths: list[int], sync_threshold: float = 60.0) -> HourMeasurement:
-    """Notes of ``lengths`` seconds, one after another, through the FC handlers on fakes."""
+def measure_notes(
+    lengths: list[int],
+    sync_threshold: float = 60.0,
+    latencies: dict[str, float] | None = None,
+) -> HourMeasurement:
+    """Notes of ``lengths`` seconds, one after another, through the FC handlers on fakes;
+    ``latencies``: DashScope's answer delay by request kind (``asr``, ``llm``), else none."""
     from entrypoints import fc
     from tests.e2e.test_alibaba_profile import (
         DASHSCOPE_KEY,
@@ -130,6 +136,9 @@ def measure_notes(lengths: list[int], sync_threshold: float = 60.0) -> HourMeasu
     ):
         cloud = _Cloud(telegram, tablestore, mns, dashscope)
         dashscope.transcript = cloud.transcript
+        if latencies:
+            delays = dict(latencies)
+            dashscope.latency = lambda request: delays.get(request.kind, 0.0)
         env = alibaba_env(
             Path(directory) / "var", tablestore, mns, dashscope,
             TELEGRAM_BOT_TOKEN=telegram.token,
@@ -206,7 +215,8 @@ class _Cloud:
                 bill.llm_output_tokens += tokens(str(request.message("user")))  # echoed
         bill.tablestore_requests = len(self.tablestore.requests) - marks[0]
         bill.mns_requests = len(self.mns.requests) - marks[1]
-        bill.bot_api_calls = len(self.telegram.calls) - marks[2]
+        bill.bot_api_methods = [c.method for c in self.telegram.calls[marks[2] :]]
+        bill.bot_api_calls = len(bill.bot_api_methods)
         began = time.thread_time()
         convert_blocking(data, select_profile(float(seconds), AudioEncoding.MP3), None)
         bill.mp3_cpu = time.thread_time() - began

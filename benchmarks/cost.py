@@ -27,7 +27,7 @@ import random
 
 from application.formatting import FormattingChain
 from application.recognition import ChunkedRecognition
-from benchmarks.audio_hour import LATENCY, bill, measure
+from benchmarks.audio_hour import LATENCY, bill, measure, measure_notes
 from benchmarks.common import Report, quick_mode, speech_script, voice_note
 from benchmarks.prices import PRICES
 from domain.jobs import UserStyle
@@ -152,6 +152,29 @@ async def llm_calls(report: Report, count: int) -> None:
     )
 
 
+def bot_api_calls_per_job(report: Report) -> None:
+    """Bot API calls one note makes (the file's download apart), on the pipeline
+    benchmark's fake latencies (recognition 300 ms, LLM 500 ms), through the FC handlers."""
+    # The first note warms the instance up (PTB's getMe, once per instance), untimed.
+    measured = measure_notes([5, 5, 30, 180], latencies={"asr": 0.3, "llm": 0.5})
+    notes = measured.notes[1:]
+    for note in notes:
+        where = "webhook + worker" if note.worker_invocations else "inline in the webhook"
+        report.figure(
+            f"Bot API calls per job, {note.seconds} s note",
+            note.bot_api_calls,
+            "",
+            f"{where}: {', '.join(note.bot_api_methods)}",
+        )
+    five = notes[0].bot_api_calls
+    report.ratio("Bot API calls, 5 s note", five, 2, "getFile + the text")
+    report.target(
+        "5 s note: 2 Bot API calls (getFile + result)",
+        five <= 2,
+        f"{five} ({', '.join(str(n.bot_api_calls) for n in notes)} for 5/30/180 s)",
+    )
+
+
 def cost_per_audio_hour(report: Report, quick: bool) -> None:
     hour = measure(300.0 if quick else 3600.0)
     report.figure(
@@ -205,5 +228,6 @@ async def main(quick: bool) -> Report:
 if __name__ == "__main__":
     quick = quick_mode()
     finished = asyncio.run(main(quick))
-    cost_per_audio_hour(finished, quick)  # the FC handlers run their own event loop
+    bot_api_calls_per_job(finished)  # the FC handlers run their own event loop
+    cost_per_audio_hour(finished, quick)
     finished.write()

@@ -48,6 +48,7 @@ from infrastructure.tablestore import (
 )
 from infrastructure.telegram import TelegramFileSource, TelegramMessenger, TelegramStarsGateway
 from infrastructure.telegram.alerts import TelegramOwnerAlerts
+from infrastructure.telegram.delayed_status import DelayedStatus
 from infrastructure.whisper import WhisperRecognizer
 
 
@@ -188,14 +189,22 @@ class Container(containers.DeclarativeContainer):
             ),
         ),
     )
-    messenger = providers.Selector(
-        config.channel,
-        console=providers.Singleton(ConsoleMessenger, verbose=config.verbose),
-        telegram=providers.Singleton(
+    # Telegram: quick notes' status messages held back (STATUS_DELAY_SECONDS); the bot's
+    # handlers ask this very object for them.
+    delayed_status = providers.Singleton(
+        DelayedStatus,
+        providers.Singleton(
             TelegramMessenger,
             telegram_bot,
             packages=providers.Callable(parse_packages, config.star_packages),
         ),
+        delay_seconds=config.status_delay_seconds,
+        inline_up_to_seconds=config.sync_threshold_seconds,
+    )
+    messenger = providers.Selector(
+        config.channel,
+        console=providers.Singleton(ConsoleMessenger, verbose=config.verbose),
+        telegram=delayed_status,
     )
     alerts = providers.Selector(
         config.channel,

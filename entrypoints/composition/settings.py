@@ -125,6 +125,8 @@ class Settings:
 
     format_word_threshold: int = _number("FORMAT_WORD_THRESHOLD", 150, 0)
     sync_threshold_seconds: float = _number("SYNC_THRESHOLD_SECONDS", 60.0, 0)
+    # A note processed inline gets a status message only if its answer takes longer.
+    status_delay_seconds: float = _number("STATUS_DELAY_SECONDS", 1.5, 0)
     short_audio_seconds: float = _number("SHORT_AUDIO_SECONDS", 10.0, 0)
     asr_chunk_seconds: float = _number("ASR_CHUNK_SECONDS", 150.0, 5)
     asr_concurrency: int = _number("ASR_CONCURRENCY", 4, 1)

@@ -55,7 +55,7 @@ def build_bot(container: Container, *, polling: bool) -> Bot:
     PaymentHandlers(use_cases).register(ptb)
     AdminHandlers(use_cases, settings.owner_id).register(ptb)
     PrivacyHandlers(use_cases, privacy_facts(settings)).register(ptb)
-    BotHandlers(use_cases, rate_limit, time.time).register(ptb)
+    BotHandlers(use_cases, rate_limit, time.time, container.delayed_status()).register(ptb)
     # Inline (block=True), in the task that processes the update: the bridge that called
     # process_update learns that a handler failed, so the inbox retries the update.
     ptb.add_error_handler(record_handler_error, block=True)

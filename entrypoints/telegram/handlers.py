@@ -79,6 +79,7 @@ from entrypoints.telegram.keyboards import (
 from entrypoints.telegram.media import audio_source
 from entrypoints.telegram.origin import forwarded_from
 from entrypoints.telegram.texts import balance_line, describe_setting, prices, text
+from infrastructure.telegram.delayed_status import DelayedStatus
 from infrastructure.telegram.output_buttons import parse_stored_output
 from infrastructure.telegram.progress_text import progress_text
 
@@ -110,9 +111,16 @@ COMMAND_MENU = {
 
 class BotHandlers:
     def __init__(
-        self, app: UseCases, rate_limit: RateLimit, clock_now: Callable[[], float]
+        self,
+        app: UseCases,
+        rate_limit: RateLimit,
+        clock_now: Callable[[], float],
+        delayed_status: DelayedStatus | None = None,
     ) -> None:
+        """``delayed_status``: holds a quick note's status back until it is late
+        (``STATUS_DELAY_SECONDS``); without it every note's status is sent at once."""
         self._app = app
+        self._delayed_status = delayed_status
         self._rate_limit = rate_limit
         self._now = clock_now
         self._windows: dict[int, Window] = {}
@@ -168,8 +176,16 @@ class BotHandlers:
         style = attrs.evolve(await self._app.preferences.of(user.id), ui_language=lang)
         request_id = f"tg:{message.chat.id}:{message.message_id}"
         status = self._unsettled_statuses.pop(request_id, None)
-        if status is None:
-            status = await _status_reply(message, progress_text(Progress(Stage.RECEIVED), lang))
+        received = progress_text(Progress(Stage.RECEIVED), lang)
+        delayed = self._delayed_status
+        if delayed is not None and (
+            status is not None or not delayed.applies_to(source.duration_seconds, wait)
+        ):
+            delayed = None
+        if delayed is not None:
+            delayed.show_later(request_id, lambda: _status_reply(message, received))
+        elif status is None:
+            status = await _status_reply(message, received)
         try:
             outcome = await self._app.bus.handle(
                 AcceptVoiceNote(
@@ -184,9 +200,13 @@ class BotHandlers:
                 )
             )
         except Exception:
+            if delayed is not None:
+                status = await delayed.settle(request_id)
             if status is not None:
                 self._unsettled_statuses[request_id] = status  # the retry goes on with it
             raise
+        if delayed is not None:
+            status = await delayed.settle(request_id)  # shown if the answer was late
         await self._present(request_id, outcome, message, status, lang)
 
     async def _present(

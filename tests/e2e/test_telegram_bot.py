@@ -68,7 +68,6 @@ async def test_a_voice_note_is_downloaded_recognized_and_answered(start_bot) -> 
     assert fake.my_commands(), "the command list was registered"
     in_groups = [c["command"] for c in fake.my_commands({"type": "all_group_chats"})]
     assert in_groups[:2] == ["transcribe", "chatsettings"], "groups get their own menu"
-    assert fake.chat_actions(USER), "typing shown while working"
 
 
 async def test_long_text_is_split_into_messages_within_the_limit(start_bot) -> None:  # type: ignore[no-untyped-def]
@@ -155,9 +154,10 @@ async def test_telegram_429_is_waited_out_and_the_answer_arrives_once(start_bot)
     bot: RunningBot = start_bot(prepare)
     fake = bot.fake
     file_id = fake.register_file((SAMPLES / "en-weather.ogg").read_bytes())
-    fake.push_voice(USER, USER, file_id, duration=10)
-    await fake.wait_for_async(lambda: fake.calls_to("sendMessage"))  # the status message
+    # A quick note has no status message (STATUS_DELAY_SECONDS): its first message is the
+    # answer, which meets the flood.
     fake.fail_next("sendMessage", 429, retry_after=1)
+    fake.push_voice(USER, USER, file_id, duration=10)
 
     await fake.wait_for_async(
         lambda: [t for t in visible(bot) if t == "after the flood"], timeout=30
@@ -167,6 +167,55 @@ async def test_telegram_429_is_waited_out_and_the_answer_arrives_once(start_bot)
     ]
     assert len(attempts) == 2 and attempts[1].time - attempts[0].time >= 0.9
     assert [t for t in visible(bot) if t == "after the flood"] == ["after the flood"]
+
+
+def calls(bot: RunningBot, method: str) -> int:
+    return len(bot.fake.calls_to(method))
+
+
+async def test_a_quick_note_is_answered_with_its_text_alone(start_bot) -> None:  # type: ignore[no-untyped-def]
+    _, prepare = scripted("quick and alone")
+    bot: RunningBot = start_bot(prepare, STATUS_DELAY_SECONDS="60")  # ready well within it
+    file_id = bot.fake.register_file((SAMPLES / "en-weather.ogg").read_bytes())
+    bot.fake.push_voice(USER, USER, file_id, duration=10)
+
+    await bot.fake.wait_for_async(lambda: "quick and alone" in visible(bot), timeout=30)
+
+    assert len(bot.fake.sent_messages(USER)) == 1, "the text is the first and only message"
+    assert (calls(bot, "getFile"), calls(bot, "sendMessage")) == (1, 1)
+    assert calls(bot, "editMessageText") == calls(bot, "deleteMessage") == 0
+    assert calls(bot, "sendChatAction") == 0
+
+
+class HeldRecognizer(ScriptedRecognizer):
+    """Answers only once ``release`` is set: a note whose answer is late."""
+
+    def __init__(self, transcript: str) -> None:
+        super().__init__(transcript)
+        self.release = asyncio.Event()
+
+    async def recognize(self, audio, profile, language, language_hint=None):  # type: ignore[no-untyped-def]
+        await self.release.wait()
+        return await super().recognize(audio, profile, language, language_hint)
+
+
+async def test_a_late_answer_shows_the_status_meanwhile_then_only_the_text(start_bot) -> None:  # type: ignore[no-untyped-def]
+    recognizer = HeldRecognizer("worth the wait")
+
+    def prepare(container) -> None:  # type: ignore[no-untyped-def]
+        container.recognizer.override(providers.Object(recognizer))
+
+    bot: RunningBot = start_bot(prepare, STATUS_DELAY_SECONDS="0.2")
+    file_id = bot.fake.register_file((SAMPLES / "en-weather.ogg").read_bytes())
+    bot.fake.push_voice(USER, USER, file_id, duration=10)
+
+    [status] = await bot.fake.wait_for_async(lambda: bot.fake.sent_messages(USER), timeout=30)
+    recognizer.release.set()
+    await bot.fake.wait_for_async(lambda: "worth the wait" in visible(bot), timeout=30)
+    await bot.fake.wait_for_async(lambda: status.deleted, timeout=30)
+
+    assert "worth the wait" not in status.text, "the status came first, on its own"
+    assert visible(bot) == ["worth the wait"]
 
 
 async def test_a_user_who_blocked_the_bot_breaks_nothing(start_bot) -> None:  # type: ignore[no-untyped-def]
