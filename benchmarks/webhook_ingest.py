@@ -133,6 +133,14 @@ def measure(
     return figures
 
 
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident set (``VmRSS``) or its peak (``VmHWM``), from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
@@ -329,6 +337,7 @@ def run_stack(
     with (directory / "webhook.log").open("wb") as server_log:
         bare, bare_port = start_server(bare_command, None, None)
         webhook, port = start_server(ours_command, stack_env, server_log)
+        idle_rss = rss_mb(webhook.pid)
         try:
             for index in range(rounds):
                 batch = bodies[index * count : (index + 1) * count]
@@ -341,6 +350,7 @@ def run_stack(
                     measure(report, f"voicescribe webhook {label}", port, load_bodies, webhook.pid)
                 )
                 drains.append(wait_until_queued(database, (index + 1) * count))
+            peak_rss = rss_mb(webhook.pid, "VmHWM")
         finally:
             stop(webhook)
             stop(bare)
@@ -364,6 +374,18 @@ def run_stack(
         floor["server_cpu_ms_per_update"],
         "bare ASGI",
     )
+    report.figure(f"{name}: webhook RSS idle / peak", f"{idle_rss:.0f} / {peak_rss:.0f}", "MB")
+    if name == next(iter(STACKS)):
+        report.target(
+            "webhook RSS idle < 120 MB (sqlite profile, not alibaba)",
+            idle_rss < 120,
+            f"{idle_rss:.0f} MB",
+        )
+        report.target(
+            f"webhook peak RSS < 200 MB over {total} updates (sqlite profile)",
+            peak_rss < 200,
+            f"{peak_rss:.0f} MB",
+        )
     lost, duplicated = total - distinct, queued - distinct
     report.target(
         f"zero lost or duplicated jobs ({name})",
