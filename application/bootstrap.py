@@ -24,6 +24,7 @@ from application.commands import (
     MigrateChat,
     ProcessJob,
     RefundPayment,
+    RunTranscriptAction,
     SendStoredOutput,
     SetOutput,
     SetRecognitionLanguage,
@@ -45,9 +46,12 @@ from application.handlers.process_job import ProcessJobHandler
 from application.handlers.retention import TranscriptRetention
 from application.handlers.stored_outputs import StoredOutputs
 from application.handlers.sweeper import StuckJobSweeper
+from application.handlers.transcript_actions import TranscriptActions
 from application.minutes import MinutesBook
 from application.ports import (
     AccountRepository,
+    ActionResultRepository,
+    ActionWriter,
     AudioConverter,
     ChatRepository,
     Clock,
@@ -70,6 +74,7 @@ from domain.catalogue import DEFAULT_PACKAGES, Package
 from domain.events import Event, JobFailed
 from domain.policies import TranscriptionPolicy
 from domain.rate_limit import RateLimit
+from domain.transcript_actions import DEFAULT_ACTION_MINUTES_PER_30_MIN
 
 log = logging.getLogger("voicescribe.events")
 
@@ -92,6 +97,10 @@ class Ports:
     alerts: OwnerAlerts
     chats: ChatRepository
     erasure: UserDataEraser
+    # Actions on delivered transcripts (summary, action items, translation): none offered
+    # without a store for their results; only the offline summary without writers.
+    action_results: ActionResultRepository | None = None
+    action_writers: Sequence[ActionWriter] = ()
 
 
 @attrs.frozen
@@ -110,6 +119,7 @@ class Tuning:
     conversion_concurrency: int | None = None  # None: one conversion per available core
     owner_alerts: RateLimit = attrs.Factory(lambda: RateLimit(5, 600.0))
     transcript_retention_days: int = 30  # 0: kept forever
+    action_minutes_per_30_min: int = DEFAULT_ACTION_MINUTES_PER_30_MIN
 
 
 @attrs.frozen
@@ -124,6 +134,7 @@ class UseCases:
     reports: Reports
     chats: GroupChats
     chat_settings: ChatSettings
+    actions: TranscriptActions | None = None  # None: no store for action results
 
 
 async def log_event(event: Event) -> None:
@@ -209,6 +220,16 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
         minutes=minutes,
         clock=ports.clock,
     )
+    actions = None
+    if ports.action_results is not None:
+        actions = TranscriptActions(
+            jobs=ports.jobs,
+            results=ports.action_results,
+            writers=ports.action_writers,
+            minutes=minutes,
+            clock=ports.clock,
+            minutes_per_30_min=tuning.action_minutes_per_30_min,
+        )
     bus = MessageBus(
         outbox,
         command_handlers={
@@ -236,6 +257,7 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
                 clock=ports.clock,
                 retention_days=tuning.transcript_retention_days,
             ),
+            **({RunTranscriptAction: actions} if actions is not None else {}),
         },
         event_handlers={Event: [log_event], JobFailed: [alerting.on_job_failed]},
     )
@@ -253,4 +275,5 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
             chats=ports.chats, minutes=minutes, jobs=ports.jobs, messenger=ports.messenger
         ),
         chat_settings=chat_settings,
+        actions=actions,
     )

@@ -11,6 +11,7 @@ import attrs
 
 from domain.chats import ChatType, MemberStatus, Sender
 from domain.jobs import AudioSource, OutputMode, UserStyle
+from domain.transcript_actions import ActionRequest
 
 
 @attrs.frozen
@@ -199,3 +200,13 @@ class ForgetUserData(Command):
 class SweepExpiredTranscripts(Command):
     """Erase the transcripts past ``TRANSCRIPT_RETENTION_DAYS``; run by every sweep, at
     most hourly in a process (``handlers/retention.py``)."""
+
+
+@attrs.frozen
+class RunTranscriptAction(Command):
+    """A button under a delivered transcript was pressed: ``handle`` is the opaque id the
+    button carries (``domain.transcript_actions.action_handle``), ``user_id`` who pressed."""
+
+    handle: str
+    user_id: int
+    request: ActionRequest

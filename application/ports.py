@@ -18,6 +18,7 @@ from domain.jobs import AudioSource, UserStyle, VoiceJob
 from domain.ledger import MinutesAccount
 from domain.policies import AudioEncoding, AudioProfile, ChunkSpan, EnergyEnvelope
 from domain.transcript import Segment, Transcript
+from domain.transcript_actions import ActionResult
 
 
 @attrs.frozen
@@ -399,4 +400,30 @@ class UserDataEraser(Protocol):
     async def erase_settings(self, user_id: int) -> bool:
         """Delete the user's settings (they read as the defaults afterwards); whether there
         were any."""
+        ...
+
+
+class ActionWriter(Protocol):
+    """A language model that answers instructions about a text (summary, action items,
+    translation of a stored transcript)."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def write(self, instructions: str, text: str, *, in_pieces: bool = False) -> str:
+        """The model's answer to ``instructions`` for ``text``, through the formatters'
+        answer guards. ``in_pieces``: the text is long and answered piece by piece, in
+        order (a translation, which is as long as its text). Raises FormattingFailed."""
+        ...
+
+
+class ActionResultRepository(Protocol):
+    """Results of actions on transcripts (``domain.transcript_actions.ActionResult``), by
+    the transcript's job id and the action's key: the cache a second press answers from."""
+
+    async def get(self, job_id: str, key: str) -> ActionResult | None: ...
+
+    async def add(self, result: ActionResult) -> bool:
+        """Store a result; ``False`` (and nothing written) when one is stored under its job
+        id and key already (two presses raced: the first one stays). Raises StorageError."""
         ...

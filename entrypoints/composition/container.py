@@ -29,6 +29,7 @@ from infrastructure.local.no_payments import NoPayments
 from infrastructure.local.system_clock import SystemClock
 from infrastructure.sqlite import (
     SqliteAccountRepository,
+    SqliteActionResults,
     SqliteChatRepository,
     SqliteJobQueue,
     SqliteJobRepository,
@@ -39,6 +40,7 @@ from infrastructure.sqlite import (
 )
 from infrastructure.tablestore import (
     TablestoreAccountRepository,
+    TablestoreActionResults,
     TablestoreChatRepository,
     TablestoreJobRepository,
     TablestorePaymentRepository,
@@ -114,6 +116,11 @@ class Container(containers.DeclarativeContainer):
         config.storage_backend,
         sqlite=providers.Singleton(SqliteProcessedUpdates, sqlite),
         tablestore=providers.Singleton(TablestoreProcessedUpdates, tablestore),
+    )
+    action_results = providers.Selector(
+        config.storage_backend,
+        sqlite=providers.Singleton(SqliteActionResults, sqlite),
+        tablestore=providers.Singleton(TablestoreActionResults, tablestore),
     )
     payments = providers.Selector(
         config.storage_backend,
@@ -196,6 +203,7 @@ class Container(containers.DeclarativeContainer):
         providers.Singleton(
             TelegramMessenger,
             telegram_bot,
+            model_actions=providers.Callable(bool, llm_formatters),
             packages=providers.Callable(parse_packages, config.star_packages),
         ),
         delay_seconds=config.status_delay_seconds,
@@ -237,6 +245,7 @@ class Container(containers.DeclarativeContainer):
         job_lease_seconds=config.job_lease_seconds,
         provider_outage_seconds=config.provider_outage_seconds,
         transcript_retention_days=config.transcript_retention_days,
+        action_minutes_per_30_min=config.action_minutes_per_30_min,
     )
     ports = providers.Singleton(
         Ports,
@@ -256,6 +265,8 @@ class Container(containers.DeclarativeContainer):
         alerts=alerts,
         chats=chats,
         erasure=erasure,
+        action_results=action_results,
+        action_writers=llm_formatters,
     )
     use_cases = providers.Singleton(bootstrap, ports, tuning)
 

@@ -138,6 +138,9 @@ class Settings:
     worker_concurrency: int = _number("WORKER_CONCURRENCY", 2, 1)
     webhook_concurrency: int = _number("WEBHOOK_CONCURRENCY", 32, 1)
     low_balance_minutes: int = _number("LOW_BALANCE_MINUTES", 5, 0)
+    # An action on a transcript (summary, action items, translation) costs this many
+    # minutes per started 30 minutes of its audio.
+    action_minutes_per_30_min: int = _number("ACTION_MINUTES_PER_30_MIN", 1, 1)
     # A running job's claim, renewed every third of it: a dead worker's job is retaken
     # within about this long.
     job_lease_seconds: float = _number("JOB_LEASE_SECONDS", 60.0, 10)

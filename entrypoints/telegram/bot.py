@@ -25,6 +25,7 @@ from entrypoints.telegram.handlers import COMMAND_MENU, BotHandlers
 from entrypoints.telegram.member_status import MemberStatuses
 from entrypoints.telegram.payments import PaymentHandlers
 from entrypoints.telegram.privacy import PrivacyHandlers
+from entrypoints.telegram.transcript_actions import TranscriptActionHandlers
 from entrypoints.telegram.update_bridge import record_handler_error
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,9 @@ def build_bot(container: Container, *, polling: bool) -> Bot:
     # first (their filters take audio and a member's commands in groups only, never a
     # payment), then payments (a generic handler must never swallow successful_payment).
     rate_limit = RateLimit(settings.rate_limit_per_minute, RATE_WINDOW_SECONDS)
+    # The buttons under results take only their own callback data (``act:``), in private
+    # chats and groups alike.
+    TranscriptActionHandlers(use_cases).register(ptb)
     GroupHandlers(use_cases, rate_limit, time.time).register(ptb)
     GroupSettingsHandlers(use_cases, MemberStatuses()).register(ptb)
     PaymentHandlers(use_cases).register(ptb)

@@ -65,6 +65,18 @@ class QwenFormatter:
             lambda piece: self._format_piece(piece, prompt),
         )
 
+    async def write(self, instructions: str, text: str, *, in_pieces: bool = False) -> str:
+        """The ``ActionWriter`` port (an action on a transcript): the same requests, timeout,
+        retries and answer guards as formatting, with the action's instructions."""
+        if in_pieces:
+            return await format_in_pieces(
+                text,
+                self._piece_chars,
+                self._parallel_pieces,
+                lambda piece: self._format_piece(piece, instructions),
+            )
+        return await self._format_piece(text, instructions)
+
     async def close(self) -> None:
         """Close the SDK's shared HTTP session of this event loop (at shutdown)."""
         await close_dashscope_sessions()

@@ -77,6 +77,18 @@ class GeminiFormatter:
             lambda piece: self._format_piece(piece, style),
         )
 
+    async def write(self, instructions: str, text: str, *, in_pieces: bool = False) -> str:
+        """The ``ActionWriter`` port (an action on a transcript): the same requests, timeout,
+        retries and answer guards as formatting, with the action's instructions."""
+        if in_pieces:
+            return await format_in_pieces(
+                text,
+                self._piece_chars,
+                self._parallel_pieces,
+                lambda piece: self._write_piece(piece, instructions),
+            )
+        return await self._write_piece(text, instructions)
+
     async def close(self) -> None:
         """Close the SDK's HTTP sessions; the formatter cannot be used afterwards."""
         await self._client.aio.aclose()
@@ -86,9 +98,17 @@ class GeminiFormatter:
             lambda: self._request(text, style), self._retry, what="Gemini formatting"
         )
 
+    async def _write_piece(self, text: str, instructions: str) -> str:
+        return await with_retries(
+            lambda: self._ask(text, instructions), self._retry, what="Gemini action"
+        )
+
     async def _request(self, text: str, style: UserStyle) -> str:
+        return await self._ask(text, system_prompt(style))
+
+    async def _ask(self, text: str, instructions: str) -> str:
         config = types.GenerateContentConfig(
-            system_instruction=system_prompt(style),
+            system_instruction=instructions,
             temperature=self._temperature,
             thinking_config=(
                 None

@@ -6,6 +6,7 @@ worker process may open the same file, and correctness rests on SQL transactions
 """
 
 from infrastructure.sqlite.accounts import SqliteAccountRepository
+from infrastructure.sqlite.action_results import SqliteActionResults
 from infrastructure.sqlite.chats import SqliteChatRepository
 from infrastructure.sqlite.database import SqliteDatabase
 from infrastructure.sqlite.erasure import SqliteUserDataEraser
@@ -17,6 +18,7 @@ from infrastructure.sqlite.updates import SqliteProcessedUpdates
 
 __all__ = [
     "SqliteAccountRepository",
+    "SqliteActionResults",
     "SqliteChatRepository",
     "SqliteDatabase",
     "SqliteJobQueue",

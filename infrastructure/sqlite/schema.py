@@ -164,6 +164,23 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # A job's timed segments (a transcript record, JSON): subtitles and timed text.
         "ALTER TABLE jobs ADD COLUMN segments TEXT",
     ),
+    (
+        # Results of actions on transcripts (summary, action items, translation), written
+        # once per job and action; by user for deleting a user's data.
+        """
+        CREATE TABLE IF NOT EXISTS action_results (
+            job_id TEXT NOT NULL,
+            action_key TEXT NOT NULL,
+            user_id INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            prompt_version INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (job_id, action_key)
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS action_results_by_user ON action_results (user_id)",
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)

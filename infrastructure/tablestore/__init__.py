@@ -15,6 +15,7 @@ logging.getLogger("tablestore.encoder").setLevel(logging.ERROR)
 logging.getLogger("tablestore.decoder").setLevel(logging.ERROR)
 
 from infrastructure.tablestore.accounts import TablestoreAccountRepository
+from infrastructure.tablestore.action_results import TablestoreActionResults
 from infrastructure.tablestore.chats import TablestoreChatRepository
 from infrastructure.tablestore.connection import DEFAULT_RETRY, TableNames, TablestoreConnection
 from infrastructure.tablestore.erasure import TablestoreUserDataEraser
@@ -31,6 +32,7 @@ __all__ = [
     "ConditionFailed",
     "TableNames",
     "TablestoreAccountRepository",
+    "TablestoreActionResults",
     "TablestoreChatRepository",
     "TablestoreConnection",
     "TablestoreError",

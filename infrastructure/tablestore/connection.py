@@ -52,6 +52,7 @@ class TableNames:
     processed_updates: str
     payments: str
     chats: str
+    action_results: str
 
     @classmethod
     def with_prefix(cls, prefix: str) -> TableNames:

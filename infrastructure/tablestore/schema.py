@@ -21,6 +21,9 @@ Why this exists: Tablestore has no migrations, only tables with a fixed primary 
   charge once). Listed by time with a scan (scan.py): payments are few.
 * ``<prefix>chats``, PK ``(chat_id INTEGER)``: a group's settings (mode, options, sponsor),
   written with a version check.
+* ``<prefix>action_results``, PK ``(job_id STRING, action_key STRING)``: the result of an
+  action on a transcript (summary, action items, translation), written once; it expires
+  with the jobs.
 
 Jobs, job keys and job files expire after ``job_ttl_seconds`` (7 days, as in the
 reference); processed updates after 2 days (Telegram stops redelivering after one);
@@ -50,6 +53,7 @@ USER_KEY = [("user_id", "INTEGER")]
 UPDATES_KEY = [("update_key", "STRING")]
 PAYMENTS_KEY = [("charge_id", "STRING")]
 CHATS_KEY = [("chat_id", "INTEGER")]
+ACTION_RESULTS_KEY = [("job_id", "STRING"), ("action_key", "STRING")]
 
 
 async def create_tables(
@@ -67,6 +71,7 @@ async def create_tables(
         (names.processed_updates, UPDATES_KEY, UPDATE_TTL_SECONDS),
         (names.payments, PAYMENTS_KEY, NO_TTL),
         (names.chats, CHATS_KEY, NO_TTL),
+        (names.action_results, ACTION_RESULTS_KEY, job_ttl_seconds),
     ]
     created = []
     for name, key, ttl in wanted:

@@ -2,7 +2,8 @@
 answer in the user's output mode (``domain.outputs``): the text, or the text with times,
 as HTML-safe messages of at most 4096 characters; the text as a .txt document; subtitles
 as a .srt or .vtt document named after the original file, after a short preview. A long
-recording's text carries buttons for its other outputs (``output_buttons.py``).
+result carries a row of actions on its transcript (``action_buttons.py``: Summary, Action
+items, Translate, and More for its timed outputs), in a group only when someone asked.
 
 Progress is best effort and throttled (Telegram allows about one edit a second per chat),
 and it never holds the job up: the edit is sent in the background, one after another per
@@ -40,11 +41,12 @@ from application.progress import Progress
 from application.wording import say
 from domain.catalogue import Package
 from domain.jobs import OutputMode, VoiceJob
-from domain.outputs import answer, offers_stored_outputs
+from domain.outputs import answer, has_times
 from domain.text import escape_html, render_messages
+from domain.transcript_actions import action_handle
+from infrastructure.telegram.action_buttons import action_buttons
 from infrastructure.telegram.buy_buttons import buy_buttons
 from infrastructure.telegram.errors import call_telegram
-from infrastructure.telegram.output_buttons import stored_output_buttons
 from infrastructure.telegram.progress_text import progress_text
 
 log = logging.getLogger(__name__)
@@ -64,8 +66,12 @@ class TelegramMessenger:
         edit_interval_seconds: float = 1.5,
         file_threshold: int = FILE_THRESHOLD,
         packages: Sequence[Package] = (),
+        model_actions: bool = False,
     ) -> None:
-        """``packages``: what "not enough minutes" offers to buy, one button each."""
+        """``packages``: what "not enough minutes" offers to buy, one button each;
+        ``model_actions``: a language model is configured, so the actions that need one
+        are offered under results."""
+        self._model_actions = model_actions
         self._bot = bot
         self._packages = tuple(packages)
         self._edit_interval = edit_interval_seconds
@@ -133,16 +139,22 @@ class TelegramMessenger:
         if job.source.forwarded_from:
             origin = say("forwarded_from", job.style.ui_language, name=job.source.forwarded_from)
             body = f"{origin}\n\n{body}"
-        # Under a long recording's text: its other outputs, from the stored transcript.
+        # Under the result: actions on the stored transcript (not under a group's notes
+        # nobody asked for: the group did not ask for buttons either).
         last_markup = None
-        if offers_stored_outputs(job):
-            last_markup = stored_output_buttons(job.job_id, job.style.ui_language)
+        if not (_in_group(job) and not job.source.asked_for):
+            last_markup = action_buttons(
+                action_handle(job.job_id),
+                job.style.ui_language,
+                with_model=self._model_actions,
+                with_times=has_times(job.recognized),
+            )
         parts: list[Callable[[], Awaitable[None]]]
         if shaped.subtitles is not None:
             subtitles, extension = shaped.subtitles, shaped.extension or "srt"
             parts = [
                 lambda: self._send_preview(job, body),
-                lambda: self._send_document(job, subtitles, extension),
+                lambda: self._send_document(job, subtitles, extension, markup=last_markup),
             ]
         elif job.style.output is OutputMode.FILE or len(body) > self._file_threshold:
             parts = [

@@ -14,6 +14,7 @@ from tests.application.in_memory import (
     FakeFormatter,
     FakeRecognizer,
     InMemoryAccountRepository,
+    InMemoryActionResults,
     InMemoryJobQueue,
     InMemoryJobRepository,
     InMemoryPaymentRepository,
@@ -43,6 +44,7 @@ class World:
     stars: RecordingStarsGateway
     alerts: RecordingAlerts
     chats: InMemoryChatRepository
+    action_results: InMemoryActionResults
     app: UseCases
 
     def ports(self, **replaced: object) -> Ports:
@@ -64,6 +66,8 @@ class World:
             "alerts": self.alerts,
             "chats": self.chats,
             "erasure": InMemoryUserDataEraser(self.jobs, self.settings),
+            "action_results": self.action_results,
+            "action_writers": [self.llm],
         }
         return Ports(**{**ports, **replaced})  # type: ignore[arg-type]
 
@@ -87,6 +91,7 @@ class World:
             "stars": RecordingStarsGateway(),
             "alerts": RecordingAlerts(),
             "chats": InMemoryChatRepository(),
+            "action_results": InMemoryActionResults(),
         }
         ports = Ports(
             jobs=parts["jobs"],
@@ -105,6 +110,8 @@ class World:
             alerts=parts["alerts"],
             chats=parts["chats"],
             erasure=InMemoryUserDataEraser(parts["jobs"], parts["settings"]),  # type: ignore[arg-type]
+            action_results=parts["action_results"],
+            action_writers=[parts["llm"]],
         )
         settings = {"policy": TranscriptionPolicy(format_word_threshold=5), **tuning}
         return cls(**parts, app=bootstrap(ports, Tuning(**settings)))  # type: ignore[arg-type]

@@ -40,6 +40,7 @@ from domain.policies import (
     steps_between,
 )
 from domain.transcript import Segment
+from domain.transcript_actions import ActionResult
 
 T = TypeVar("T")
 
@@ -306,6 +307,7 @@ class FakeFormatter:
         self.fail = fail
         self.shrink = shrink
         self.calls = 0
+        self.written: list[str] = []  # the instructions of each action asked for
 
     @property
     def name(self) -> str:
@@ -316,6 +318,14 @@ class FakeFormatter:
         if self.fail:
             raise FormattingFailed("down", transient=True)
         return text[:3] if self.shrink else f"[{self._name}] {text}"
+
+    async def write(self, instructions: str, text: str, *, in_pieces: bool = False) -> str:
+        """As an ``ActionWriter``: the first words of the instructions, then the text."""
+        self.calls += 1
+        self.written.append(instructions)
+        if self.fail:
+            raise FormattingFailed("down", transient=True)
+        return f"[{self._name}: {' '.join(instructions.split()[:3])}] {text}"
 
 
 class RecordingMessenger:
@@ -334,6 +344,20 @@ class RecordingMessenger:
 
     async def notify(self, job: VoiceJob, notice: Notice) -> None:
         self.notices.append((job.job_id, notice))
+
+
+class InMemoryActionResults:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], ActionResult] = {}
+
+    async def get(self, job_id: str, key: str) -> ActionResult | None:
+        return self.rows.get((job_id, key))
+
+    async def add(self, result: ActionResult) -> bool:
+        if (result.job_id, result.key) in self.rows:
+            return False
+        self.rows[(result.job_id, result.key)] = result
+        return True
 
 
 class InMemoryPreferencesRepository:
