@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 # How far back a user's transcripts are looked through for a button's handle.
 RECENT_TRANSCRIPTS = 200
+# A job whose text may be under a button: delivered, or being delivered (its text saved).
+ANSWERED = frozenset({JobStatus.DELIVERED, JobStatus.PROCESSING})
 
 
 class ActionStatus(StrEnum):
@@ -91,11 +93,13 @@ class TranscriptActions:
         return bool(self._writers)
 
     async def find(self, handle: str, user_id: int) -> VoiceJob | None:
-        """The presser's delivered transcript a button's handle names; ``None`` when it is
-        someone else's, too old, or not delivered."""
+        """The presser's transcript a button's handle names; ``None`` when it is someone
+        else's, too old, or has no text."""
         for job in await self._jobs.list_by_user(user_id, RECENT_TRANSCRIPTS):
             if action_handle(job.job_id) == handle and job.user_id == user_id:
-                if job.status is JobStatus.DELIVERED and job.transcript:
+                # Its text is saved before it is sent, and the job marked delivered just
+                # after: a quick press may come in between.
+                if job.status in ANSWERED and job.transcript:
                     return job
                 return None
         return None
@@ -113,7 +117,12 @@ class TranscriptActions:
         booking = reservation_id(job.job_id, request)
         stored = await self._results.get(job.job_id, request.key)
         if stored is not None:
-            charged = await self._minutes.settle(job.user_id, booking, commit=True)
+            # Free, and the account not even written, unless the press that made it died
+            # before committing its minutes.
+            account = await self._minutes.account(job.user_id)
+            charged = 0
+            if account is not None and account.holds(booking):
+                charged = await self._minutes.settle(job.user_id, booking, commit=True)
             status = ActionStatus.DONE if charged else ActionStatus.CACHED
             return ActionOutcome(status, stored, job, charged)
         price = action_minutes(job.duration_seconds, self._rate)

@@ -2,8 +2,8 @@
 
 ``/output`` offers the output modes as buttons; a recording then comes back in the mode
 chosen (subtitles as a document named after the original file). A long recording's text
-carries buttons that send its other outputs from the stored transcript: no recognition,
-no charge. The recognizer is scripted with timed segments (as Whisper gives them), so the
+carries the actions' More button (#17), which opens buttons that send its other outputs
+from the stored transcript: no recognition, no charge. The recognizer is scripted with timed segments (as Whisper gives them), so the
 subtitles' times are known; everything else is the real pipeline.
 """
 
@@ -172,14 +172,22 @@ async def test_the_button_under_a_long_result_sends_subtitles_uncharged_and_unre
         return [
             m
             for m in fake.sent_messages(USER)
-            if not m.deleted and "🎬 Subtitles (.srt)" in buttons(m.reply_markup)
+            if not m.deleted and "⋯ More" in buttons(m.reply_markup)
         ]
 
     [result] = await fake.wait_for_async(offering, timeout=180)
     assert "long recording & it" in result.plain_text
-    assert list(buttons(result.reply_markup)) == ["⏱ With timestamps", "🎬 Subtitles (.srt)"]
     calls = recognizer.calls
     account = await settled_account(bot)
+    # The actions under the text (#17): More opens the timed outputs.
+    fake.push_callback_query(
+        USER, USER, buttons(result.reply_markup)["⋯ More"], message_id=result.message_id
+    )
+    await fake.wait_for_async(
+        lambda: "🎬 Subtitles (.srt)" in buttons(result.reply_markup), timeout=30
+    )
+    assert list(buttons(result.reply_markup))[-2:] == ["⏱ With timestamps", "🎬 Subtitles (.srt)"]
+    answered = len(fake.callback_answers())
     assert account.spent == 11, "charged once: 11 minutes"
 
     # Someone else (as in a group) pressing it gets an explanation and nothing else.
@@ -190,8 +198,8 @@ async def test_the_button_under_a_long_result_sends_subtitles_uncharged_and_unre
         buttons(result.reply_markup)["🎬 Subtitles (.srt)"],
         message_id=result.message_id,
     )
-    await fake.wait_for_async(lambda: len(fake.callback_answers()) == 1, timeout=30)
-    [refusal] = fake.callback_answers()
+    await fake.wait_for_async(lambda: len(fake.callback_answers()) == answered + 1, timeout=30)
+    refusal = fake.callback_answers()[-1]
     assert refusal.show_alert and "Only the person who sent" in (refusal.text or "")
 
     fake.push_callback_query(
@@ -206,8 +214,8 @@ async def test_the_button_under_a_long_result_sends_subtitles_uncharged_and_unre
     cues = cues_of(document.data)
     assert_ordered(cues)
     assert cues[-1].end.total_seconds() <= 610.0 + 1.0, "within the recording"
-    await fake.wait_for_async(lambda: len(fake.callback_answers()) == 2, timeout=30)
-    assert fake.callback_answers()[1].text == "Sent."
+    await fake.wait_for_async(lambda: len(fake.callback_answers()) == answered + 2, timeout=30)
+    assert fake.callback_answers()[-1].text == "Sent."
     assert recognizer.calls == calls, "not recognized again"
     again = await bot.container.accounts().get(USER)
     assert again == account, "not charged again: the account untouched"

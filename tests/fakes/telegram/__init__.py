@@ -9,7 +9,7 @@ downloads at ``GET /file/bot<token>/<file_path>``. Methods: getMe, getUpdates (l
 with ``timeout``, ``offset`` acknowledgement, negative offsets, ``limit``,
 ``allowed_updates``; 409 while a webhook is set or when a newer poll takes over),
 setWebhook, deleteWebhook, getWebhookInfo, getFile (20 MB limit: "file is too big"),
-sendMessage, editMessageText, deleteMessage, sendChatAction, sendDocument,
+sendMessage, editMessageText, editMessageReplyMarkup, deleteMessage, sendChatAction, sendDocument,
 set/get/deleteMyCommands, getChatMember (standing set in ``chat_members``, a plain
 member otherwise), answerCallbackQuery, sendInvoice (Stars: XTR, no provider
 token), answerPreCheckoutQuery (10 s deadline), refundStarPayment. It checks what makes

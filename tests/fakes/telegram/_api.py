@@ -117,6 +117,7 @@ class BotApi:
             "getFile": self._get_file,
             "sendMessage": self._send_message,
             "editMessageText": self._edit_message_text,
+            "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
             "sendChatAction": self._send_chat_action,
             "getChatMember": self._get_chat_member,
@@ -438,6 +439,34 @@ class BotApi:
             self._messages[key] = message
             self._edits.append(
                 Edit(chat_id, key[1], None, text, parse_mode, markup, time.monotonic())
+            )
+            return message
+
+    def _edit_message_reply_markup(self, request: Request) -> Any:
+        """Only the keyboard of a message the bot sent changes (its text stays)."""
+        params = request.params
+        markup = _reply_markup(params)
+        chat_id = self._target_chat(params)
+        if params.get("message_id") is None:
+            raise bad_request("message identifier is not specified")
+        key = (chat_id, int(params["message_id"]))
+        with self._cond:
+            sent = self._sent.get(key)
+            if sent is None or sent.deleted:
+                raise bad_request("message to edit not found")
+            if sent.reply_markup == markup:
+                raise bad_request(
+                    "message is not modified: specified new message content and reply markup "
+                    "are exactly the same as a current content and reply markup of the message"
+                )
+            sent.reply_markup = markup
+            message = dict(self._messages[key], edit_date=int(time.time()))
+            message.pop("reply_markup", None)
+            if markup is not None and "inline_keyboard" in markup:
+                message["reply_markup"] = markup
+            self._messages[key] = message
+            self._edits.append(
+                Edit(chat_id, key[1], None, sent.text, sent.parse_mode, markup, time.monotonic())
             )
             return message
 
