@@ -51,14 +51,15 @@ def build_bot(container: Container, *, polling: bool) -> Bot:
     # first (their filters take audio and a member's commands in groups only, never a
     # payment), then payments (a generic handler must never swallow successful_payment).
     rate_limit = RateLimit(settings.rate_limit_per_minute, RATE_WINDOW_SECONDS)
-    # The buttons under results take only their own callback data (``act:``), in private
-    # chats and groups alike.
-    TranscriptActionHandlers(use_cases).register(ptb)
     GroupHandlers(use_cases, rate_limit, time.time).register(ptb)
     GroupSettingsHandlers(use_cases, MemberStatuses()).register(ptb)
     PaymentHandlers(use_cases).register(ptb)
     AdminHandlers(use_cases, settings.owner_id).register(ptb)
     PrivacyHandlers(use_cases, privacy_facts(settings)).register(ptb)
+    # The buttons under results (``act:`` data), in private chats and groups alike; after
+    # the group settings, which answer a query without data (PTB lets every patterned
+    # handler match one), and before the generic callback handler.
+    TranscriptActionHandlers(use_cases).register(ptb)
     BotHandlers(use_cases, rate_limit, time.time, container.delayed_status()).register(ptb)
     # Inline (block=True), in the task that processes the update: the bridge that called
     # process_update learns that a handler failed, so the inbox retries the update.

@@ -1,8 +1,10 @@
 """Random sequences of purchases (some delivered twice), payments that are not what their
 package costs (wrong amount, currency, payload or buyer), voice notes, deliveries,
-failures, no-speech, redeliveries, flushes, owner credits (some edited afterwards) and
-refunds, run through the real application handlers on in-memory ports (an edited command
-through the real PTB handler registration). After every step the books must balance."""
+failures, no-speech, redeliveries, flushes, owner credits (some edited afterwards),
+refunds and actions on transcripts (summary, action items, translation; pressed by the
+owner or someone else, twice, or with the model down), run through the real application
+handlers on in-memory ports (an edited command through the real PTB handler
+registration). After every step the books must balance."""
 
 from __future__ import annotations
 
@@ -22,10 +24,17 @@ from application.commands import (
     FlushStuckJobs,
     GrantMinutes,
     RefundPayment,
+    RunTranscriptAction,
 )
 from application.errors import RecognitionFailed
 from domain.catalogue import DEFAULT_PACKAGES, Package
 from domain.jobs import AudioSource, JobStatus, MediaKind
+from domain.transcript_actions import (
+    ActionRequest,
+    TranscriptAction,
+    action_handle,
+    action_minutes,
+)
 from entrypoints.telegram.admin import AdminHandlers
 from tests.application.conftest import World
 from tests.application.in_memory import FakeAudio
@@ -36,6 +45,11 @@ CHARGES = tuple(f"charge-{n}" for n in range(6))
 WRONG_CHARGES = tuple(f"wrong-{n}" for n in range(4))
 OWNER = 9000
 FLAWS = ("amount", "currency", "stale_payload", "garbled_payload", "buyer")
+ACTIONS = (
+    ActionRequest(TranscriptAction.SUMMARY),
+    ActionRequest(TranscriptAction.ACTION_ITEMS),
+    ActionRequest(TranscriptAction.TRANSLATE, "ru"),
+)
 
 
 def edited_command(text: str, message_id: int, user_id: int) -> dict[str, object]:
@@ -64,6 +78,7 @@ class Books(RuleBasedStateMachine):
         self.uncredited: set[str] = set()  # charges recorded, never to be credited
         self.granted: Counter[int] = Counter()  # what the owner's (unedited) credits gave
         self.messages = itertools.count(1)
+        self.action_charges: Counter[tuple[str, str]] = Counter()  # (job, key) -> minutes
         # The owner's commands as the bot registers them, on a PTB application talking to
         # the Bot API fake (never polling: updates are handed to it one by one).
         self.telegram = TelegramFake().__enter__()
@@ -174,6 +189,37 @@ class Books(RuleBasedStateMachine):
     def owner_refunds(self, charge: str) -> None:
         self.run(self.world.app.bus.handle(RefundPayment(charge)))
 
+    @rule(
+        data=st.data(),
+        by_owner=st.integers(0, 3),
+        request=st.sampled_from(ACTIONS),
+        model_down=st.integers(0, 3),
+    )
+    def press_an_action(
+        self, data: st.DataObject, by_owner: int, request: ActionRequest, model_down: int
+    ) -> None:
+        """A button under a transcript (mostly a delivered one), pressed mostly by its owner,
+        sometimes by the other user, sometimes while the model is down."""
+        jobs = self.world.jobs.rows
+        delivered = sorted(j for j, job in jobs.items() if job.status is JobStatus.DELIVERED)
+        if not delivered:  # a short note first (answered at once, if the minutes allow)
+            self.send_voice(data.draw(st.sampled_from(USERS)), 20.0, "speech")
+            delivered = sorted(j for j, job in jobs.items() if job.status is JobStatus.DELIVERED)
+        job_id = data.draw(st.sampled_from(delivered or sorted(jobs)))
+        owner = jobs[job_id].user_id
+        presser = owner if by_owner else next(u for u in USERS if u != owner)
+        self.world.llm.fail = model_down == 0
+        try:
+            outcome = self.run(
+                self.world.app.bus.handle(
+                    RunTranscriptAction(action_handle(job_id), presser, request)
+                )
+            )
+        finally:
+            self.world.llm.fail = False
+        if outcome.minutes:
+            self.action_charges[(job_id, request.key)] += outcome.minutes
+
     @invariant()
     def no_balance_is_negative_and_minutes_are_conserved(self) -> None:
         for account in self.world.accounts.rows.values():
@@ -194,15 +240,36 @@ class Books(RuleBasedStateMachine):
                 assert held == job.reserved_minutes
 
     @invariant()
-    def spent_is_exactly_what_delivered_jobs_cost(self) -> None:
+    def spent_is_exactly_what_delivered_jobs_and_stored_results_cost(self) -> None:
+        jobs = self.world.jobs.rows
         for user in USERS:
             account = self.world.accounts.rows.get(user)
             delivered = sum(
                 j.reserved_minutes
-                for j in self.world.jobs.rows.values()
+                for j in jobs.values()
                 if j.user_id == user and j.status is JobStatus.DELIVERED
             )
-            assert (account.spent if account else 0) == delivered, "no job charged twice"
+            results = sum(
+                action_minutes(jobs[job_id].duration_seconds, 1)
+                for (job_id, _), result in self.world.action_results.rows.items()
+                if result.user_id == user
+            )
+            assert (account.spent if account else 0) == delivered + results, "charged once"
+
+    @invariant()
+    def each_action_result_is_charged_exactly_once_and_only_to_its_owner(self) -> None:
+        stored = self.world.action_results.rows
+        assert set(self.action_charges) <= set(stored), "no charge without a stored result"
+        for (job_id, key), result in stored.items():
+            job = self.world.jobs.rows[job_id]
+            assert result.user_id == job.user_id, "only the transcript's owner acts on it"
+            price = action_minutes(job.duration_seconds, 1)
+            assert self.action_charges[(job_id, key)] == price, "charged exactly once"
+
+    @invariant()
+    def no_action_keeps_minutes_reserved(self) -> None:
+        for account in self.world.accounts.rows.values():
+            assert not [r for r in account.reservations if "#" in r], "released or committed"
 
     @invariant()
     def each_payment_credited_once(self) -> None:

@@ -3,8 +3,9 @@
 ``/output`` offers the output modes as buttons; a recording then comes back in the mode
 chosen (subtitles as a document named after the original file). A long recording's text
 carries the actions' More button (#17), which opens buttons that send its other outputs
-from the stored transcript: no recognition, no charge. The recognizer is scripted with timed segments (as Whisper gives them), so the
-subtitles' times are known; everything else is the real pipeline.
+from the stored transcript: no recognition, no charge. The recognizer is scripted with
+timed segments (as Whisper gives them), so the subtitles' times are known; everything else
+is the real pipeline.
 """
 
 from __future__ import annotations
