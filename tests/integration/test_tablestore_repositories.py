@@ -280,6 +280,7 @@ async def test_create_tables_is_idempotent(fake, connection) -> None:
     prefix = "voicescribe_"
     roles = [
         "accounts",
+        "action_results",
         "chats",
         "job_files",
         "job_keys",
@@ -293,6 +294,7 @@ async def test_create_tables_is_idempotent(fake, connection) -> None:
     assert fake.store.tables[f"{prefix}jobs"].time_to_live == 7 * 24 * 3600
     assert fake.store.tables[f"{prefix}accounts"].time_to_live == -1
     assert fake.store.tables[f"{prefix}payments"].time_to_live == -1
+    assert fake.store.tables[f"{prefix}action_results"].time_to_live == 7 * 24 * 3600
 
 
 async def test_create_tables_refuses_a_table_with_another_key(fake) -> None:
