@@ -2,7 +2,9 @@
 
 Why this exists: ``/forget`` and the retention sweep delete rows for good. A job's row
 holds its text, segments and the ``file_unique_id`` the transcript cache looks up, so
-deleting the row is all it takes for the cache to miss. Only rows still finished are
+deleting the row is all it takes for the cache to miss; the results of actions on an
+erased transcript (summary, action items, translations) are deleted with it. Only rows
+still finished are
 deleted (the status is checked in the same statement). ``secure_delete`` is turned on for
 the connection, so the freed pages are overwritten with zeros instead of keeping the
 erased text readable in the file.
@@ -34,11 +36,17 @@ class SqliteUserDataEraser:
             deleted = 0
             for start in range(0, len(ids), _BATCH):
                 batch = ids[start : start + _BATCH]
+                marks = ", ".join("?" * len(batch))
                 deleted += conn.execute(
-                    f"DELETE FROM jobs WHERE job_id IN ({', '.join('?' * len(batch))}) "
-                    f"AND {_IN_FINISHED}",
+                    f"DELETE FROM jobs WHERE job_id IN ({marks}) AND {_IN_FINISHED}",
                     (*batch, *_FINISHED),
                 ).rowcount
+                # The results of actions on these transcripts go with them (#17).
+                conn.execute(
+                    f"DELETE FROM action_results WHERE job_id IN ({marks}) "
+                    f"AND job_id NOT IN (SELECT job_id FROM jobs WHERE job_id IN ({marks}))",
+                    (*batch, *batch),
+                )
             return deleted
 
         return await self._db.transaction(delete) if ids else 0

@@ -2,15 +2,16 @@
 
 Why this exists: ``/forget`` and the retention sweep delete a job for good, which in
 Tablestore is three rows (layout in schema.py): its ``job_files`` row (the transcript
-cache's index), its ``job_keys`` row (the way from its id), and the job row. The index
-rows go first and the job row last, so a failure half-way leaves the job listed under its
-user and the next erasure finishes it; the job row is deleted only while it still holds a
-finished status (a conditional delete), which is also what counts it once. The tables' TTL
-(7 days) erases every job anyway; the retention sweep matters when
-``TRANSCRIPT_RETENTION_DAYS`` is shorter. ``finished_before`` scans the jobs table
-(scan.py): the sweep runs it at most hourly. A job row found unfinished is left whole,
-index rows included; a ``job_keys`` row is deleted only while it still points at the
-erased job (its id may be taken again by a new job).
+cache's index), its ``job_keys`` row (the way from its id), and the job row, with the
+results of actions on it (``action_results``). The index rows and results go first and the
+job row last, so a failure half-way leaves the job listed under its user and the next
+erasure finishes it; the job row is deleted only while it still holds a finished status (a
+conditional delete), which is also what counts it once. The tables' TTL (7 days) erases
+every job anyway; the retention sweep matters when ``TRANSCRIPT_RETENTION_DAYS`` is
+shorter. ``finished_before`` scans the jobs table (scan.py): the sweep runs it at most
+hourly. A job row found unfinished is left whole, index rows included; a ``job_keys`` row
+is deleted only while it still points at the erased job (its id may be taken again by a
+new job).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from tablestore import (
 
 from domain.jobs import JobStatus, VoiceJob
 from infrastructure.tablestore import job_rows
+from infrastructure.tablestore.action_results import erase_job as erase_action_results
 from infrastructure.tablestore.connection import TablestoreConnection
 from infrastructure.tablestore.errors import ConditionFailed
 from infrastructure.tablestore.scan import scan
@@ -79,6 +81,7 @@ class TablestoreUserDataEraser:
         if not await self._finished_or_gone(key):
             return False
         by_file = [("file_unique_id", job.source.file_unique_id), *key[1:]]
+        await erase_action_results(self._db, job.job_id)  # summaries, translations (#17)
         await self._delete(self._tables.job_files, by_file, _ANY)
         with contextlib.suppress(ConditionFailed):  # gone, or the id is another job's now
             await self._delete(self._tables.job_keys, [("job_id", job.job_id)], _same_job(job))

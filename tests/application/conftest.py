@@ -65,7 +65,7 @@ class World:
             "stars": self.stars,
             "alerts": self.alerts,
             "chats": self.chats,
-            "erasure": InMemoryUserDataEraser(self.jobs, self.settings),
+            "erasure": InMemoryUserDataEraser(self.jobs, self.settings, self.action_results),
             "action_results": self.action_results,
             "action_writers": [self.llm],
         }
@@ -109,7 +109,11 @@ class World:
             stars=parts["stars"],
             alerts=parts["alerts"],
             chats=parts["chats"],
-            erasure=InMemoryUserDataEraser(parts["jobs"], parts["settings"]),  # type: ignore[arg-type]
+            erasure=InMemoryUserDataEraser(
+                parts["jobs"],  # type: ignore[arg-type]
+                parts["settings"],  # type: ignore[arg-type]
+                parts["action_results"],  # type: ignore[arg-type]
+            ),
             action_results=parts["action_results"],
             action_writers=[parts["llm"]],
         )

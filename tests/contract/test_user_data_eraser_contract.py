@@ -18,21 +18,33 @@ from pathlib import Path
 import attrs
 import pytest
 
-from application.ports import JobRepository, PreferencesRepository, UserDataEraser
+from application.ports import (
+    ActionResultRepository,
+    JobRepository,
+    PreferencesRepository,
+    UserDataEraser,
+)
 from domain.jobs import JobStatus, UserStyle, VoiceJob
+from domain.transcript_actions import ActionResult
 from infrastructure.sqlite import (
+    SqliteActionResults,
     SqliteDatabase,
     SqliteJobRepository,
     SqlitePreferencesRepository,
     SqliteUserDataEraser,
 )
 from infrastructure.tablestore import (
+    TablestoreActionResults,
     TablestoreConnection,
     TablestoreJobRepository,
     TablestorePreferencesRepository,
     TablestoreUserDataEraser,
 )
-from tests.application.in_memory import InMemoryJobRepository, InMemoryPreferencesRepository
+from tests.application.in_memory import (
+    InMemoryActionResults,
+    InMemoryJobRepository,
+    InMemoryPreferencesRepository,
+)
 from tests.application.in_memory_erasure import InMemoryUserDataEraser
 from tests.contract.connections import fake_tablestore, sqlite_database
 from tests.contract.test_repository_contract import make_job
@@ -46,6 +58,7 @@ class Subject:
     jobs: JobRepository
     settings: PreferencesRepository
     eraser: UserDataEraser
+    actions: ActionResultRepository
     sqlite: SqliteDatabase | None = None
     tablestore: TablestoreConnection | None = None
 
@@ -55,13 +68,15 @@ async def subject(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     async with AsyncExitStack() as stack:
         if request.param == "in_memory":
             jobs, settings = InMemoryJobRepository(), InMemoryPreferencesRepository()
-            yield Subject(jobs, settings, InMemoryUserDataEraser(jobs, settings))
+            actions = InMemoryActionResults()
+            yield Subject(jobs, settings, InMemoryUserDataEraser(jobs, settings, actions), actions)
         elif request.param == "sqlite":
             db = sqlite_database(stack, tmp_path / "erasure.db")
             yield Subject(
                 SqliteJobRepository(db),
                 SqlitePreferencesRepository(db),
                 SqliteUserDataEraser(db),
+                SqliteActionResults(db),
                 sqlite=db,
             )
         else:
@@ -70,6 +85,7 @@ async def subject(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
                 TablestoreJobRepository(connection),
                 TablestorePreferencesRepository(connection),
                 TablestoreUserDataEraser(connection),
+                TablestoreActionResults(connection),
                 tablestore=connection,
             )
 
@@ -192,3 +208,19 @@ def checkpoint(path: Path) -> None:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
     finally:
         conn.close()
+
+
+async def test_the_results_of_actions_on_an_erased_job_go_with_it(subject: Subject) -> None:
+    """#17: a summary or translation of a forgotten transcript is forgotten too."""
+    mine = await stored(subject, "mine", 42, T0)
+    await stored(subject, "other", 43, T0)
+    for job_id, user_id in (("mine", 42), ("other", 43)):
+        for key in ("summary", "translate:ru"):
+            result = ActionResult(job_id, key, user_id, SECRET_WORDS, "qwen", 1, T0)
+            assert await subject.actions.add(result)
+
+    assert await subject.eraser.erase_jobs([mine]) == 1
+
+    assert await subject.actions.get("mine", "summary") is None
+    assert await subject.actions.get("mine", "translate:ru") is None
+    assert await subject.actions.get("other", "summary") is not None, "others' results stay"
