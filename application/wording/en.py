@@ -132,7 +132,7 @@ TEXTS: dict[str, str] = {
     "privacy.audio_here": "nobody else: speech is recognized on the bot's own server.",
     "privacy.audio_to": "{provider}, which recognizes the speech.",
     "privacy.text_here": "nobody else: texts are formatted on the bot's own server.",
-    "privacy.text_to": "{providers}, to format texts of {words} words or more.",
+    "privacy.text_to": "{providers}, to format texts of {words} words or more, and when you press Summary, Action items or Translate under a transcript.",
     "privacy.storage.local": "a database on the bot's own server.",
     "privacy.storage.tablestore": "Alibaba Cloud Tablestore.",
     "forget.confirm": "Erase your data for good?\n\nThis erases all your transcripts, the results kept to answer the same file again, and your settings. It cannot be undone.\nYour minutes and payment records stay: the law and refunds require them.",
