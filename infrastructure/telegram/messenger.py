@@ -41,10 +41,10 @@ from application.progress import Progress
 from application.wording import say
 from domain.catalogue import Package
 from domain.jobs import OutputMode, VoiceJob
-from domain.outputs import answer, has_times
+from domain.outputs import answer, has_times, offers_stored_outputs
 from domain.text import escape_html, render_messages
 from domain.transcript_actions import action_handle
-from infrastructure.telegram.action_buttons import action_buttons
+from infrastructure.telegram.action_buttons import action_buttons, with_timed_outputs
 from infrastructure.telegram.buy_buttons import buy_buttons
 from infrastructure.telegram.errors import call_telegram
 from infrastructure.telegram.progress_text import progress_text
@@ -140,15 +140,20 @@ class TelegramMessenger:
             origin = say("forwarded_from", job.style.ui_language, name=job.source.forwarded_from)
             body = f"{origin}\n\n{body}"
         # Under the result: actions on the stored transcript (not under a group's notes
-        # nobody asked for: the group did not ask for buttons either).
+        # nobody asked for: the group did not ask for buttons either). A long recording
+        # answered as text shows its timed outputs at once, not behind More.
         last_markup = None
         if not (_in_group(job) and not job.source.asked_for):
+            handle = action_handle(job.job_id)
+            timed_row = offers_stored_outputs(job)
             last_markup = action_buttons(
-                action_handle(job.job_id),
+                handle,
                 job.style.ui_language,
                 with_model=self._model_actions,
-                with_times=has_times(job.recognized),
+                with_times=has_times(job.recognized) and not timed_row,
             )
+            if timed_row:
+                last_markup = with_timed_outputs(last_markup, handle, job.style.ui_language)
         parts: list[Callable[[], Awaitable[None]]]
         if shaped.subtitles is not None:
             subtitles, extension = shaped.subtitles, shaped.extension or "srt"

@@ -2,8 +2,8 @@
 
 ``/output`` offers the output modes as buttons; a recording then comes back in the mode
 chosen (subtitles as a document named after the original file). A long recording's text
-carries the actions' More button (#17), which opens buttons that send its other outputs
-from the stored transcript: no recognition, no charge. The recognizer is scripted with
+carries, under the actions' row (#17), buttons that send its other outputs from the stored
+transcript: no recognition, no charge. The recognizer is scripted with
 timed segments (as Whisper gives them), so the subtitles' times are known; everything else
 is the real pipeline.
 """
@@ -173,21 +173,16 @@ async def test_the_button_under_a_long_result_sends_subtitles_uncharged_and_unre
         return [
             m
             for m in fake.sent_messages(USER)
-            if not m.deleted and "⋯ More" in buttons(m.reply_markup)
+            if not m.deleted and "🎬 Subtitles (.srt)" in buttons(m.reply_markup)
         ]
 
     [result] = await fake.wait_for_async(offering, timeout=180)
     assert "long recording & it" in result.plain_text
     calls = recognizer.calls
     account = await settled_account(bot)
-    # The actions under the text (#17): More opens the timed outputs.
-    fake.push_callback_query(
-        USER, USER, buttons(result.reply_markup)["⋯ More"], message_id=result.message_id
-    )
-    await fake.wait_for_async(
-        lambda: "🎬 Subtitles (.srt)" in buttons(result.reply_markup), timeout=30
-    )
+    # Under the actions' row (#17), at once: not behind More.
     assert list(buttons(result.reply_markup))[-2:] == ["⏱ With timestamps", "🎬 Subtitles (.srt)"]
+    assert "⋯ More" not in buttons(result.reply_markup)
     answered = len(fake.callback_answers())
     assert account.spent == 11, "charged once: 11 minutes"
 
