@@ -3,14 +3,21 @@ with the (never later) moment its first segment starts."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from domain.timed_text import stamp, timestamped_text
+from domain.timed_text import (
+    PARAGRAPH_CHARACTERS,
+    PARAGRAPH_PAUSE_SECONDS,
+    stamp,
+    timestamped_text,
+)
 from domain.transcript import Segment, Transcript, UntimedTranscript, join_pieces
-from tests.unit.transcript_strategies import timed_transcripts
+from tests.unit.transcript_strategies import plain_words, timed_transcripts
 
 _PARAGRAPH = re.compile(r"\[((?:\d+:)?\d{2}:\d{2})\] (.+)", re.DOTALL)
 
@@ -73,3 +80,40 @@ def test_stamps() -> None:
 def test_an_untimed_transcript_has_no_timestamped_text() -> None:
     with pytest.raises(UntimedTranscript):
         timestamped_text(Transcript.untimed("When was this said?"))
+
+
+@given(st.floats(0.0, 400_000.0, allow_nan=False), st.booleans())
+def test_a_stamp_reads_back_as_the_second_the_moment_falls_in(seconds: float, hours: bool) -> None:
+    clock = stamp(seconds, with_hours=hours)
+    assert _seconds(clock) == int(seconds)
+    *rest, minutes, secs = clock.split(":")
+    assert len(minutes) == len(secs) == 2 and int(minutes) < 60 and int(secs) < 60
+    # Hours are written exactly when asked for or when there are some.
+    assert bool(rest) == (hours or seconds >= 3600)
+
+
+# Pauses clearly on one side of the 2 s paragraph rule.
+_pauses = st.one_of(st.floats(0.0, 1.9), st.floats(2.0, 6.0))
+
+
+@settings(deadline=None)
+@given(timed_transcripts(plain_words, gaps=_pauses, max_segments=20))
+def test_speech_after_a_pause_starts_a_paragraph_and_no_paragraph_runs_on(
+    transcript: Transcript,
+) -> None:
+    rendered = timestamped_text(transcript)
+    spoken = [s for s in transcript.segments if s.text.strip()]
+    paragraphs = [_PARAGRAPH.fullmatch(p) for p in rendered.split("\n\n")] if spoken else []
+    stamps = [_seconds(m.group(1)) for m in paragraphs if m]
+    pauses = 0
+    for before, after in itertools.pairwise(spoken):
+        assert before.end is not None and after.start is not None
+        if after.start - before.end >= PARAGRAPH_PAUSE_SECONDS:
+            # Whoever reads the stamp finds the speech that resumed after the pause.
+            pauses += 1
+            assert int(after.start) in stamps
+    assert len(stamps) >= pauses + (1 if spoken else 0)
+    for match in paragraphs:
+        # A paragraph ends at twice the long length at the latest (plus the segment that
+        # crossed it, at most ``segment_texts``' 30 words).
+        assert match and len(match.group(2)) < 2 * PARAGRAPH_CHARACTERS + 30 * 14
