@@ -121,10 +121,15 @@ def _parsed(mode: OutputMode, subtitles: str) -> tuple[list[int], list[int], str
         )
     captions = webvtt.from_string(subtitles).captions
     return (
-        [round(c.start_in_seconds * 1000) for c in captions],
-        [round(c.end_in_seconds * 1000) for c in captions],
+        [_milliseconds(c.start_time) for c in captions],
+        [_milliseconds(c.end_time) for c in captions],
         "".join(html.unescape(c.text) for c in captions),
     )
+
+
+def _milliseconds(timestamp: webvtt.models.Timestamp) -> int:
+    hours, minutes, seconds, millis = timestamp.to_tuple()
+    return ((hours * 60 + minutes) * 60 + seconds) * 1000 + millis
 
 
 @settings(deadline=None)
