@@ -17,6 +17,16 @@ It prints the share of mutants killed and every survivor as file, line and the e
 (``mutmut show NAME`` inside ``var/mutation`` for the whole diff), and writes the same to
 ``var/mutation/report.txt``. ``MUTATION_JOBS`` sets how many mutants run at once (the
 CPU count by default).
+
+    python -m tools.mutation --again [domain/chats.py ...]
+
+After a full run, a test written to kill a survivor is checked in minutes, not an hour:
+``--again`` copies the working tree's packages and tests over the snapshot, keeps mutmut's
+results, and runs again only the mutants that were not killed (of the modules named, or
+all), then prints the score of the whole domain as before. A mutant once killed stays
+killed, as in any mutmut re-run: new tests only add kills; a changed domain function's
+mutants are made afresh and run too (they are not killed yet). A score to record comes
+from a full run (no ``--again``) or a full run followed by ``--again`` over every module.
 """
 
 from __future__ import annotations
@@ -55,17 +65,26 @@ class Survivor:
         return f"{self.file}:{self.line}  {change}  [{self.name}, {self.status}]"
 
 
-def snapshot() -> None:
-    if WORK.exists():
+def snapshot(*, keep_results: bool = False) -> None:
+    """Copy the tree to ``WORK``; with ``keep_results``, over the last run's copy, keeping
+    mutmut's mutants and results (``WORK/mutants``)."""
+    if WORK.exists() and not keep_results:
         shutil.rmtree(WORK)
-    WORK.mkdir(parents=True)
+    WORK.mkdir(parents=True, exist_ok=True)
     skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", ".pytest_cache")
     for name in COPIED + ALSO_COPIED:
-        source = ROOT / name
+        source, target = ROOT / name, WORK / name
+        if target.is_dir():
+            shutil.rmtree(target)
         if source.is_dir():
-            shutil.copytree(source, WORK / name, ignore=skip)
+            shutil.copytree(source, target, ignore=skip)
         elif source.exists():
-            shutil.copy2(source, WORK / name)
+            shutil.copy2(source, target)
+
+
+def module_of(name: str) -> str:
+    """``domain/chats.py`` for a mutant named ``domain.chats.x_charge__mutmut_3``."""
+    return name.split("__mutmut_", maxsplit=1)[0].rsplit(".", 1)[0].replace(".", "/") + ".py"
 
 
 def mutmut(*args: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
@@ -144,11 +163,38 @@ def report(found: dict[str, str]) -> list[str]:
     return lines
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    jobs = os.environ.get("MUTATION_JOBS", str(os.cpu_count() or 2))
+    if argv[:1] == ["--again"]:
+        return again(argv[1:], jobs)
+    if argv:
+        print(__doc__, file=sys.stderr)
+        return 2
     print(f"Snapshot of the tree in {WORK.relative_to(ROOT)}; mutmut runs there.", flush=True)
     snapshot()
-    jobs = os.environ.get("MUTATION_JOBS", str(os.cpu_count() or 2))
     run = mutmut("run", "--max-children", jobs)
+    return finish(run)
+
+
+def again(modules: list[str], jobs: str) -> int:
+    """Run again the mutants a previous run did not kill, with the tree's current tests."""
+    if not (WORK / "mutants").is_dir():
+        print("No previous run in var/mutation: run `make mutation` first.", file=sys.stderr)
+        return 2
+    wanted = {m.removeprefix("./") for m in modules}
+    names = sorted(
+        name
+        for name, status in statuses().items()
+        if status not in DETECTED and (not wanted or module_of(name) in wanted)
+    )
+    print(f"{len(names)} mutants not killed yet are run again, on the tree as it is now.")
+    snapshot(keep_results=True)
+    if not names:
+        return finish(subprocess.CompletedProcess([], 0))
+    return finish(mutmut("run", "--max-children", jobs, *names))
+
+
+def finish(run: subprocess.CompletedProcess[str]) -> int:
     found = statuses()
     if run.returncode != 0 or not found:
         print(f"mutmut run failed (exit {run.returncode}): no score.", file=sys.stderr)
@@ -160,4 +206,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
