@@ -117,3 +117,65 @@ def test_speech_after_a_pause_starts_a_paragraph_and_no_paragraph_runs_on(
         # A paragraph ends at twice the long length at the latest (plus the segment that
         # crossed it, at most ``segment_texts``' 30 words).
         assert match and len(match.group(2)) < 2 * PARAGRAPH_CHARACTERS + 30 * 14
+
+
+# The paragraph rules exactly at their edges, where random transcripts seldom land.
+
+
+def _stamps(*segments: Segment) -> list[str]:
+    """The stamps of the paragraphs the segments make, in order."""
+    rendered = timestamped_text(Transcript(segments))
+    return re.findall(r"^\[([\d:]+)\]", rendered, re.MULTILINE)
+
+
+@pytest.mark.parametrize(("pause", "paragraphs"), [(1.99, 1), (2.0, 2)])
+def test_a_pause_of_two_seconds_opens_a_paragraph(pause: float, paragraphs: int) -> None:
+    assert len(_stamps(Segment(0.0, 3.0, "One."), Segment(3.0 + pause, 8.0, "Two."))) == paragraphs
+
+
+@pytest.mark.parametrize(
+    ("start", "ends_sentence", "paragraphs"),
+    [
+        (59.9, True, 1),
+        (60.0, True, 2),  # a minute long: ends after a sentence
+        (119.9, False, 1),
+        (120.0, False, 2),  # two minutes long: ends anyway
+    ],
+)
+def test_a_paragraph_ends_after_a_minute_at_a_sentence_or_after_two_anyway(
+    start: float, ends_sentence: bool, paragraphs: int
+) -> None:
+    first = "First." if ends_sentence else "first"
+    assert len(_stamps(Segment(0.0, start, first), Segment(start, start + 1, "next"))) == paragraphs
+
+
+@pytest.mark.parametrize(
+    ("texts", "paragraphs"),
+    [
+        (["x" * 497 + "."], 1),  # 498 characters and a space: 499
+        (["x" * 498 + "."], 2),  # 500: long, and it ends a sentence
+        (["x" * 248 + ".", "y" * 248 + "."], 2),  # two segments count together
+        (["x" * 998], 1),
+        (["x" * 999], 2),  # 1,000: too long even without a sentence's end
+    ],
+)
+def test_a_paragraph_ends_after_500_characters_at_a_sentence_or_after_1000_anyway(
+    texts: list[str], paragraphs: int
+) -> None:
+    segments = [Segment(float(n), n + 1.0, text) for n, text in enumerate(texts)]
+    after = len(texts)
+    assert len(_stamps(*segments, Segment(after, after + 1.0, "next"))) == paragraphs
+    # A paragraph after a pause counts its characters afresh.
+    later = [Segment(n + 10.0, n + 11.0, text) for n, text in enumerate(texts)]
+    stamps = _stamps(Segment(0.0, 1.0, "Intro."), *later, Segment(after + 10, after + 11, "next"))
+    assert len(stamps) == 1 + paragraphs
+
+
+@pytest.mark.parametrize(
+    ("late", "stamps"),
+    [(3599.9, ["00:00", "59:59"]), (3600.0, ["0:00:00", "1:00:00"])],
+)
+def test_hours_are_written_throughout_from_the_first_hour_on(
+    late: float, stamps: list[str]
+) -> None:
+    assert _stamps(Segment(0.0, 1.0, "Early."), Segment(late, late + 1, "Late.")) == stamps
