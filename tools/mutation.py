@@ -88,7 +88,12 @@ def module_of(name: str) -> str:
 
 
 def mutmut(*args: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HYPOTHESIS_PROFILE": "mutation"}
+    # mutmut first runs every test once under its tracer to learn which tests reach which
+    # function: several times slower than a plain run, so on a loaded 2-core machine a big
+    # property outlives the suite's 240 s per-test timeout and the run ends with no score.
+    # mutmut bounds each mutant's run itself (by CPU time); the pytest bounds are raised.
+    addopts = f"{os.environ.get('PYTEST_ADDOPTS', '')} --timeout=3600 -o faulthandler_timeout=3700"
+    env = {**os.environ, "HYPOTHESIS_PROFILE": "mutation", "PYTEST_ADDOPTS": addopts.strip()}
     env.pop("HYPOTHESIS_MAX_EXAMPLES", None)
     command = [str(Path(sys.executable).parent / "mutmut"), *args]
     return subprocess.run(
