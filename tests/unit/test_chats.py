@@ -116,7 +116,7 @@ def test_a_request_for_audio_is_transcribed_when_somebody_can_pay(
         assert decision == Decision(Action.EXPLAIN, reason=Reason.NO_PAYER)
     else:
         assert decision.action is Action.TRANSCRIBE
-        assert decision.show_status is not chat.silent
+        assert decision.show_status is (not chat.silent)
 
 
 @given(chats, group_messages)
@@ -196,6 +196,7 @@ def test_charge_reserves_once_on_the_payer_it_names(
     sponsor = chat.sponsor_id
     if sponsor is not None:
         accounts[sponsor] = MinutesAccount(sponsor, balance=sponsor_balance)
+    decided = decide(attrs.evolve(chat, events=[]), message)
     decision = charge(chat, message, "tg:1:2", minutes, accounts)
 
     holders = [user for user, account in accounts.items() if account.holds("tg:1:2")]
@@ -212,6 +213,17 @@ def test_charge_reserves_once_on_the_payer_it_names(
         assert decision.payer_id in (None, sponsor), "a sponsored note is never its sender's"
     if decision.reason is Reason.NO_MINUTES:
         assert message.requested or message.chat_type is ChatType.PRIVATE
+    if decided.action is not Action.TRANSCRIBE:
+        assert decision == decided, "charging refuses nothing that deciding allowed"
+    elif decision.action is not Action.TRANSCRIBE:
+        # The payer was short: whoever asked (or wrote in private) is told why in one
+        # line; a note nobody asked for is dropped without a word.
+        if message.requested or message.chat_type is ChatType.PRIVATE:
+            nobody = ran_out and not message.sender.is_person
+            reason = Reason.NO_PAYER if nobody else Reason.NO_MINUTES
+            assert (decision.action, decision.reason) == (Action.EXPLAIN, reason)
+        else:
+            assert decision == Decision(Action.IGNORE)
 
 
 def test_a_sponsor_running_out_costs_a_note_sender_nothing_and_an_asker_the_note() -> None:
