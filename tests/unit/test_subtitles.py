@@ -200,3 +200,35 @@ def test_chinese_is_cut_between_characters_not_before_punctuation() -> None:
     for cue in made:
         for line in cue.lines:
             assert line[0] not in "，。"
+
+
+# Cue times exactly at their edges, where random transcripts seldom land.
+
+
+def test_speech_from_the_first_millisecond_is_shown_from_it() -> None:
+    assert [c.start_ms for c in cues(Transcript((Segment(0.0, 2.0, "Hello."),)))] == [0]
+
+
+def test_a_short_cue_is_lengthened_only_up_to_the_next_one() -> None:
+    full = "Every single word of this long sentence fills both of the lines of the first cue."
+    made = cues(Transcript((Segment(1.0, 1.5, full), Segment(1.6, 2.0, "Then."))), 9.0)
+    assert [(c.start_ms, c.end_ms) for c in made] == [(1000, 1600), (1600, 2600)]
+
+
+def test_the_audio_s_end_bounds_only_the_last_cue() -> None:
+    transcript = Transcript(
+        (Segment(1.0, 1.3, "One."), Segment(3.0, 3.3, "Two."), Segment(5.0, 5.3, "Three."))
+    )
+    made = cues(transcript, 5.5)
+    assert [(c.start_ms, c.end_ms) for c in made] == [(1000, 2000), (3000, 4000), (5000, 5500)]
+
+
+def test_speech_with_no_time_left_at_the_audio_s_end_is_shown_for_a_millisecond() -> None:
+    made = cues(Transcript((Segment(5.0, 5.0, "Bye."),)), 5.0)
+    assert [(c.start_ms, c.end_ms) for c in made] == [(5000, 5001)]
+
+
+@pytest.mark.parametrize(("pause", "cue_count"), [(1.0, 1), (1.001, 2)])
+def test_a_pause_of_exactly_a_second_still_joins(pause: float, cue_count: int) -> None:
+    made = cues(Transcript((Segment(0.0, 1.0, "One"), Segment(1.0 + pause, 2.5, "two."))))
+    assert len(made) == cue_count
