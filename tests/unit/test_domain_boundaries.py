@@ -5,9 +5,13 @@ a ``<=``, a shifted constant, a setting that is not kept)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.chats import Chat, ChatMode
+from domain.errors import InsufficientMinutes
 from domain.events import SponsorRanOut
+from domain.ledger import MinutesAccount
 from domain.policies import (
     COPY_CEILING_KBPS,
     STANDARD_OPUS,
@@ -63,3 +67,15 @@ def test_the_migrated_chat_starts_without_the_old_records_events() -> None:
     moved = chat.migrated_to(-1002)
     assert moved.events == []
     assert chat.events == [SponsorRanOut(-1001, 5)]
+
+
+@given(st.integers(0, 100), st.integers(1, 100))
+def test_a_refused_reservation_says_what_it_needed_and_what_there_was(
+    balance: int, more: int
+) -> None:
+    account = MinutesAccount(7, balance=balance)
+    with pytest.raises(InsufficientMinutes) as refused:
+        account.reserve("job", balance + more)
+    # The user's notice is worded from these two numbers.
+    assert (refused.value.needed, refused.value.balance) == (balance + more, balance)
+    assert str(refused.value) == f"{balance + more} minute(s) needed, {balance} available"
