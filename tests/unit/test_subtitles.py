@@ -232,3 +232,25 @@ def test_speech_with_no_time_left_at_the_audio_s_end_is_shown_for_a_millisecond(
 def test_a_pause_of_exactly_a_second_still_joins(pause: float, cue_count: int) -> None:
     made = cues(Transcript((Segment(0.0, 1.0, "One"), Segment(1.0 + pause, 2.5, "two."))))
     assert len(made) == cue_count
+
+
+def test_a_cue_ends_where_a_segment_does_when_that_keeps_half_of_it() -> None:
+    transcript = Transcript(
+        (
+            Segment(0.0, 3.0, "we went all the way down to the river and then we"),
+            Segment(3.0, 6.0, "sat on the bank for a while watching the boats go by"),
+        )
+    )
+    assert [(c.start_ms, c.end_ms, c.lines) for c in cues(transcript)] == [
+        (0, 3000, ("we went all the way down", "to the river and then we")),
+        (3000, 6000, ("sat on the bank for a while", "watching the boats go by")),
+    ]
+
+
+def test_a_cue_ends_after_a_clause_and_quotes_stay_with_their_words() -> None:
+    said = "«Well», she said, «we could go (if you like) to the old town, or stay here and rest»; "
+    made = cues(Transcript((Segment(0.0, 6.0, said + "nobody answered."),)))
+    assert [(c.start_ms, c.end_ms, c.lines) for c in made] == [
+        (0, 3612, ("«Well», she said, «we could go", "(if you like) to the old town,")),
+        (3612, 6000, ("or stay here and rest»; nobody answered.",)),
+    ]
