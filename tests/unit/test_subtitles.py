@@ -254,3 +254,22 @@ def test_a_cue_ends_after_a_clause_and_quotes_stay_with_their_words() -> None:
         (0, 3612, ("«Well», she said, «we could go", "(if you like) to the old town,")),
         (3612, 6000, ("or stay here and rest»; nobody answered.",)),
     ]
+
+
+@pytest.mark.parametrize(
+    ("said", "lines"),
+    [
+        # A clause's end is worth a less even pair of lines ...
+        (
+            "When we arrive there, we will call you from the station",
+            ("When we arrive there,", "we will call you from the station"),
+        ),
+        # ... but not a lopsided one: then the most even split, the longer line below.
+        (
+            "Tomorrow we will all be there at eight tonight, maybe",
+            ("Tomorrow we will all be", "there at eight tonight, maybe"),
+        ),
+    ],
+)
+def test_two_lines_split_evenly_or_after_a_clause(said: str, lines: tuple[str, str]) -> None:
+    assert [c.lines for c in cues(Transcript((Segment(0.0, 4.0, said),)))] == [lines]
