@@ -84,3 +84,13 @@ def test_outage_delays_grow_with_the_outage(first: float, second: float, limit: 
     assert early is not None and late is not None
     assert early <= late
     assert early >= min(15.0, limit)
+
+
+@given(elapsed=seconds, limit=st.floats(20_000, 40_000, allow_nan=False))
+def test_an_outage_is_never_waited_longer_than_it_has_lasted(elapsed: float, limit: float) -> None:
+    """A recognizer back after a blip is used again soon: the wait is at most as long as
+    the outage has lasted so far, or the first 15 s when it has only just begun."""
+    now = T0 + 30_000
+    delay = outage_delay(now - elapsed, now, limit)
+    assert delay is not None
+    assert delay <= max(15.0, elapsed)
