@@ -44,6 +44,7 @@ TABLES = (
     "voicescribe_processed_updates",
     "voicescribe_payments",
     "voicescribe_chats",
+    "voicescribe_action_results",
 )
 VOICE_NOTE = SAMPLES / "en-weather.ogg"
 SHORT_TRANSCRIPT = (SAMPLES / "en-weather.txt").read_text().strip()
