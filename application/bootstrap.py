@@ -29,6 +29,7 @@ from application.commands import (
     SetOutput,
     SetRecognitionLanguage,
     SetSetting,
+    StopJob,
     SweepExpiredTranscripts,
     SweepStuckJobs,
     ToggleSetting,
@@ -44,6 +45,7 @@ from application.handlers.forget import ForgetUser
 from application.handlers.preferences import Preferences
 from application.handlers.process_job import ProcessJobHandler
 from application.handlers.retention import TranscriptRetention
+from application.handlers.stop_job import StopJobHandler
 from application.handlers.stored_outputs import StoredOutputs
 from application.handlers.sweeper import StuckJobSweeper
 from application.handlers.transcript_actions import TranscriptActions
@@ -69,6 +71,8 @@ from application.ports import (
 )
 from application.queue_consumer import QueueConsumer
 from application.recognition import ChunkedRecognition
+from application.stop_signals import StopSignals
+from application.throughput import RememberedThroughput, ThroughputBook, ThroughputRecords
 from application.views import Reports
 from domain.catalogue import DEFAULT_PACKAGES, Package
 from domain.events import Event, JobFailed
@@ -101,6 +105,8 @@ class Ports:
     # without a store for their results; only the offline summary without writers.
     action_results: ActionResultRepository | None = None
     action_writers: Sequence[ActionWriter] = ()
+    # The recognizers' learned throughput (the ETA); in memory unless a store keeps it.
+    throughput: ThroughputRecords = attrs.Factory(RememberedThroughput)
 
 
 @attrs.frozen
@@ -120,6 +126,8 @@ class Tuning:
     owner_alerts: RateLimit = attrs.Factory(lambda: RateLimit(5, 600.0))
     transcript_retention_days: int = 30  # 0: kept forever
     action_minutes_per_30_min: int = DEFAULT_ACTION_MINUTES_PER_30_MIN
+    recognizer_name: str = "asr"  # the throughput (ETA) is learned under this name
+    stop_poll_seconds: float = 2.0  # how often a running job's worker looks for a Stop
 
 
 @attrs.frozen
@@ -161,6 +169,7 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
     formatting = FormattingChain(
         ports.llm_formatters, ports.local_formatter, tuning.policy.format_word_threshold
     )
+    stop_signals = StopSignals()
     process = ProcessJobHandler(
         jobs=ports.jobs,
         files=ports.files,
@@ -176,6 +185,17 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
         lease_seconds=tuning.job_lease_seconds,
         lease_renewal_seconds=tuning.lease_renewal_seconds,
         provider_outage_seconds=tuning.provider_outage_seconds,
+        stop_signals=stop_signals,
+        stop_poll_seconds=tuning.stop_poll_seconds,
+        throughput=ThroughputBook(ports.throughput, tuning.recognizer_name),
+    )
+    stop = StopJobHandler(
+        jobs=ports.jobs,
+        minutes=minutes,
+        messenger=ports.messenger,
+        outbox=outbox,
+        clock=ports.clock,
+        signals=stop_signals,
     )
     accept = AcceptVoiceHandler(
         jobs=ports.jobs,
@@ -235,6 +255,7 @@ def bootstrap(ports: Ports, tuning: Tuning) -> UseCases:
         command_handlers={
             AcceptVoiceNote: accept,
             ProcessJob: process,
+            StopJob: stop,
             ToggleSetting: preferences.toggle,
             SetSetting: preferences.set,
             SetRecognitionLanguage: preferences.set_language,

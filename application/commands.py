@@ -38,6 +38,14 @@ class AcceptVoiceNote(Command):
 
 
 @attrs.frozen
+class StopJob(Command):
+    """The Stop button under a job's status message, pressed by ``user_id``."""
+
+    job_id: str
+    user_id: int
+
+
+@attrs.frozen
 class ProcessJob(Command):
     """Turn a stored job's audio into delivered text (inline, or from the queue)."""
 

@@ -115,3 +115,14 @@ class MinutesBook:
             return account.release(reservation_id)
 
         return await self.change(user_id, apply)
+
+    async def settle_part(self, user_id: int, reservation_id: str, charge: int) -> int:
+        """Settle a stopped job's reservation once: ``charge`` minutes of it committed, the
+        rest released; an already settled one changes nothing. Returns the charge made."""
+
+        def apply(account: MinutesAccount) -> int:
+            if not account.holds(reservation_id):
+                return 0
+            return account.commit_part(reservation_id, charge)
+
+        return await self.change(user_id, apply)

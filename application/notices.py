@@ -26,6 +26,7 @@ class NoticeReason(StrEnum):
     LOW_BALANCE = "low_balance"
     DELAYED = "delayed"  # the recognizer is down: the job waits, it has not failed
     NOT_A_TRANSCRIPT = "not_a_transcript"  # a loop or hallucination, even after a retry
+    STOPPED = "stopped"  # the user pressed Stop; ``charged_minutes`` for what was recognized
 
 
 @attrs.frozen
@@ -35,6 +36,7 @@ class Notice:
     balance_minutes: int | None = None
     limit_seconds: float | None = None
     limit_bytes: int | None = None
+    charged_minutes: int | None = None
 
 
 def describe(notice: Notice, language_code: str | None = None) -> str:
@@ -46,4 +48,5 @@ def describe(notice: Notice, language_code: str | None = None) -> str:
         balance=notice.balance_minutes,
         limit=length(notice.limit_seconds or 0, language_code),
         limit_mb=(notice.limit_bytes or 0) // 1_000_000,
+        charged=notice.charged_minutes or 0,
     )

@@ -21,3 +21,15 @@ class Progress:
     done: int = 0
     total: int = 0
     queue_position: int | None = None
+    # A long recording's text recognized so far, in order (``domain.cancellation.draft``),
+    # and the seconds left by measured throughput (``domain.throughput``); None: unknown.
+    draft: str = ""
+    eta_seconds: float | None = None
+
+    @property
+    def stoppable(self) -> bool:
+        """Whether the Stop button is offered: until the text is complete."""
+        return self.stage in STOPPABLE_STAGES
+
+
+STOPPABLE_STAGES = frozenset({Stage.RECEIVED, Stage.QUEUED, Stage.CONVERTING, Stage.RECOGNIZING})

@@ -27,6 +27,12 @@ whose text is a loop or more words than its audio could hold is not a transcript
 recognized once more in the user's Telegram language (``language_hint``) when the user set
 no language and it was not already decoded in that one; still degenerate, the recording
 fails with ``NotATranscript`` (nothing is charged for it).
+
+A recording may be stopped (``stop``, set when its user pressed Stop): chunks not yet
+sent are never sent, chunks in flight are abandoned, and ``RecognitionStopped`` carries
+the chunks recognized before, in order. Each chunk is reported as soon as it is
+recognized (``on_chunk``), so the user's draft grows without waiting for the plan or for
+other chunks.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ import asyncio
 import os
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
+
+import attrs
 
 from application.conversion_slots import ConversionSlots
 from application.errors import PortError, RecognitionFailed
@@ -48,6 +56,32 @@ from domain.transcript import concatenate, placed
 ProgressCallback = Callable[[int, int], Awaitable[None]]
 # Where the chunk from a start ends (a cut, from the loudness of its search window only).
 NextCut = Callable[[float], Awaitable[float]]
+
+
+@attrs.frozen
+class ChunkRecognized:
+    """One chunk's answer, the moment it arrives: ``index`` in the recording's order,
+    ``planned`` chunks known so far (the plan may still be growing)."""
+
+    index: int
+    span: ChunkSpan
+    recognition: Recognition
+    planned: int
+
+
+ChunkListener = Callable[[ChunkRecognized], Awaitable[None]]
+
+
+class RecognitionStopped(Exception):
+    """The recording was stopped before all of it was recognized. ``partial``: the
+    chunks recognized before, joined in order (empty text when none were);
+    ``recognized_seconds``: the audio they cover."""
+
+    def __init__(self, partial: Recognition, recognized_seconds: float) -> None:
+        super().__init__(f"stopped after {recognized_seconds:.1f} s recognized")
+        self.partial = partial
+        self.recognized_seconds = recognized_seconds
+
 
 ENVELOPE_STEP_SECONDS = 0.1
 
@@ -108,12 +142,60 @@ class ChunkedRecognition:
         *,
         language_hint: str | None = None,
         times_wanted: bool = False,
+        on_chunk: ChunkListener | None = None,
+        stop: asyncio.Event | None = None,
     ) -> Recognition:
         """The recording's text. ``language``: the user's setting (None: detect);
         ``language_hint``: the user's Telegram language, the prior when detection is unsure
         and the language of the one retry of a degenerate answer; ``times_wanted``: the
-        answer is made from the times (a recognizer without times gets cue-sized chunks).
-        Raises RecognitionFailed (``NotATranscript`` for an answer that is no transcript)."""
+        answer is made from the times (a recognizer without times gets cue-sized chunks);
+        ``on_chunk``: told each chunk's answer as it arrives; ``stop``: once set,
+        recognition ends with ``RecognitionStopped``. Raises RecognitionFailed
+        (``NotATranscript`` for an answer that is no transcript)."""
+        finished: dict[int, tuple[ChunkSpan, Recognition]] = {}
+        work = asyncio.ensure_future(
+            self._recognize(
+                audio,
+                duration_seconds,
+                language,
+                on_chunk_done,
+                language_hint=language_hint,
+                times_wanted=times_wanted,
+                on_chunk=on_chunk,
+                finished=finished,
+            )
+        )
+        if stop is None:
+            return await work
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            work.cancel()
+            raise
+        finally:
+            stopped.cancel()
+        if work.done():
+            return work.result()
+        # Stopped: nothing more is sent, and answers still on their way are not waited for.
+        work.cancel()
+        await asyncio.wait([work])  # never raises: our own cancellation stays ours
+        if not work.cancelled():
+            work.exception()  # retrieved: a chunk's failure after Stop no longer matters
+        raise _stopped(finished)
+
+    async def _recognize(
+        self,
+        audio: bytes,
+        duration_seconds: float,
+        language: str | None,
+        on_chunk_done: ProgressCallback | None,
+        *,
+        language_hint: str | None,
+        times_wanted: bool,
+        on_chunk: ChunkListener | None,
+        finished: dict[int, tuple[ChunkSpan, Recognition]],
+    ) -> Recognition:
         profile = select_profile(
             duration_seconds, self._recognizer.encoding, self._short_audio_seconds
         )
@@ -129,6 +211,10 @@ class ChunkedRecognition:
             result = await self._checked(
                 converted, profile, duration_seconds, language, language_hint
             )
+            whole = ChunkSpan(0.0, duration_seconds)
+            finished[0] = (whole, result)
+            if on_chunk is not None:
+                await on_chunk(ChunkRecognized(0, whole, result, 1))
             if on_chunk_done is not None:
                 await on_chunk_done(1, 1)
             timed = placed(result.transcript, 0.0, duration_seconds)
@@ -151,6 +237,8 @@ class ChunkedRecognition:
                 language=language,
                 language_hint=language_hint,
                 on_chunk_done=on_chunk_done,
+                on_chunk=on_chunk,
+                finished=finished,
             )
         finally:
             await loudness.close()
@@ -177,6 +265,11 @@ class ChunkedRecognition:
                 return result
         raise NotATranscript(degenerate, result.language)
 
+    def chunked(self, duration_seconds: float) -> bool:
+        """Whether a recording this long is recognized in more than one chunk."""
+        max_chunk = self._max_chunk()
+        return max_chunk is not None and duration_seconds > max_chunk
+
     def _max_chunk(self) -> float | None:
         limit = self._recognizer.max_chunk_seconds
         return None if limit is None else min(limit, self._max_chunk_seconds)
@@ -199,15 +292,18 @@ class ChunkedRecognition:
         language: str | None,
         language_hint: str | None,
         on_chunk_done: ProgressCallback | None,
+        on_chunk: ChunkListener | None,
+        finished: dict[int, tuple[ChunkSpan, Recognition]],
     ) -> Recognition:
         recognizing = asyncio.Semaphore(self._concurrency)
         # Chunks between the start of their conversion and the end of their recognition.
         in_flight = asyncio.Semaphore(self._concurrency + self._conversions)
         planned = asyncio.Event()
-        total = finished = 0
+        total = done = 0
+        spans: list[ChunkSpan] = []
 
-        async def one(span: ChunkSpan) -> Recognition:
-            nonlocal finished
+        async def one(index: int, span: ChunkSpan) -> Recognition:
+            nonlocal done
             async with in_flight:
                 async with self._cpu().taken(urgent=False):
                     converted = await self._converter.convert(audio, profile, span)
@@ -216,21 +312,23 @@ class ChunkedRecognition:
                         converted, profile, span.length, language, language_hint
                     )
                 del converted
+            finished[index] = (span, result)
+            if on_chunk is not None:  # at once: the draft need not wait for the plan
+                await on_chunk(ChunkRecognized(index, span, result, len(spans)))
             await planned.wait()  # progress counts against the final number of chunks
-            finished += 1
+            done += 1
             if on_chunk_done is not None:
-                await on_chunk_done(finished, total)
+                await on_chunk_done(done, total)
             return result
 
         try:
             async with asyncio.TaskGroup() as group:
                 tasks = []
-                spans = []
                 start = 0.0
                 while start < duration_seconds:
                     cut = await cut_after(start)
                     spans.append(ChunkSpan(start, cut))
-                    tasks.append(group.create_task(one(spans[-1])))
+                    tasks.append(group.create_task(one(len(spans) - 1, spans[-1])))
                     start = cut
                 total = len(tasks)
                 planned.set()
@@ -266,6 +364,16 @@ async def _next_cue_cut(loudness: LoudnessAhead, start: float, duration_seconds:
     if window is None:
         return duration_seconds
     return next_cue_cut(start, duration_seconds, await loudness.window(window))
+
+
+def _stopped(finished: dict[int, tuple[ChunkSpan, Recognition]]) -> RecognitionStopped:
+    """What was recognized before a stop: the finished chunks in the recording's order."""
+    ordered = [finished[index] for index in sorted(finished)]
+    text = " ".join(part for _, r in ordered if (part := r.text.strip()))
+    detected = next((r.language for _, r in ordered if r.language), None)
+    timed = concatenate(placed(r.transcript, span.start, span.end) for span, r in ordered)
+    seconds = sum(span.length for span, _ in ordered)
+    return RecognitionStopped(Recognition(text, detected, timed.segments), seconds)
 
 
 def _retry_language(language: str | None, hint: str | None, decoded_in: str | None) -> str | None:

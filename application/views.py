@@ -79,7 +79,7 @@ class Reports:
         used = sum(
             j.reserved_minutes
             for j in jobs
-            if j.status is JobStatus.DELIVERED and j.created_at >= month_start
+            if j.status in CHARGED_STATUSES and j.created_at >= month_start
         )
         return BalanceReport(await self._minutes.balance_of(user_id), used, jobs[:recent])
 
@@ -145,8 +145,13 @@ class Reports:
         raise ValueError(f"unknown export {table!r}: users, jobs or payments")
 
 
+# Jobs whose ``reserved_minutes`` were charged: delivered ones, and stopped ones (their
+# charge, for the chunks recognized before Stop, is what ``reserved_minutes`` holds).
+CHARGED_STATUSES = frozenset({JobStatus.DELIVERED, JobStatus.CANCELLED})
+
+
 def _charged(jobs: Sequence[VoiceJob]) -> int:
-    return sum(j.reserved_minutes for j in jobs if j.status is JobStatus.DELIVERED)
+    return sum(j.reserved_minutes for j in jobs if j.status in CHARGED_STATUSES)
 
 
 def _month_start(now: float) -> float:

@@ -56,6 +56,16 @@ class JobFailed(Event):
 
 
 @attrs.frozen
+class JobCancelled(Event):
+    """The user stopped the job (the Stop button): ``charged_minutes`` for the chunks
+    recognized before it stopped, 0 when none were."""
+
+    job_id: str
+    user_id: int
+    charged_minutes: int
+
+
+@attrs.frozen
 class MinutesReserved(Event):
     user_id: int
     reservation_id: str

@@ -1,7 +1,10 @@
 """A voice job: one audio file on its way to becoming text, and the legal moves of its status.
 
 The lifecycle is ``accepted -> queued -> processing -> delivered | failed | no_speech``
-(``accepted -> processing`` for audio handled at once). A finished job ignores a second
+(``accepted -> processing`` for audio handled at once). The user may stop a job (the
+Stop button): one not started yet is ``cancelled`` at once; a running one is
+``stopping`` until its worker sees it between chunks, delivers what was recognized and
+ends it ``cancelled``. A finished job ignores a second
 delivery of the same work instead of raising, because queues deliver at least once.
 """
 
@@ -14,6 +17,7 @@ import attrs
 from domain.errors import IllegalTransition, LeaseHeld
 from domain.events import (
     Event,
+    JobCancelled,
     JobFailed,
     JobQueued,
     JobStarted,
@@ -33,13 +37,27 @@ class JobStatus(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     NO_SPEECH = "no_speech"
+    STOPPING = "stopping"  # the user pressed Stop while it ran; its worker ends it
+    CANCELLED = "cancelled"
 
     @property
     def is_finished(self) -> bool:
         return self in FINISHED_STATUSES
 
 
-FINISHED_STATUSES = frozenset({JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.NO_SPEECH})
+FINISHED_STATUSES = frozenset(
+    {JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.NO_SPEECH, JobStatus.CANCELLED}
+)
+# A worker runs the job: its lease counts, and it may be delivered.
+RUNNING_STATUSES = frozenset({JobStatus.PROCESSING, JobStatus.STOPPING})
+
+
+class StopOutcome(StrEnum):
+    """What pressing Stop did to a job."""
+
+    CANCELLED = "cancelled"  # it had not started: ended now, nothing charged
+    STOPPING = "stopping"  # it runs: its worker stops it between chunks
+    FINISHED = "finished"  # too late: it had ended already; nothing changes
 
 
 class MediaKind(StrEnum):
@@ -188,7 +206,7 @@ class VoiceJob:
 
     def holds_lease(self, now: float) -> bool:
         return (
-            self.status is JobStatus.PROCESSING
+            self.status in RUNNING_STATUSES
             and self.lease_expires_at is not None
             and self.lease_expires_at > now
         )
@@ -200,7 +218,7 @@ class VoiceJob:
     def renew_lease(self, now: float, lease_seconds: float) -> bool:
         """Extend the claim of the worker running the job; ``False`` when there is no claim
         to extend (finished, or given back)."""
-        if self.status is not JobStatus.PROCESSING or self.lease_expires_at is None:
+        if self.status not in RUNNING_STATUSES or self.lease_expires_at is None:
             return False
         self.lease_expires_at = max(self.lease_expires_at, now + lease_seconds)
         return True
@@ -222,6 +240,8 @@ class VoiceJob:
     def deliver(self, transcript: str, language: str | None, now: float) -> bool:
         if self.status.is_finished:
             return False
+        if self.status is JobStatus.STOPPING:
+            self.status = JobStatus.PROCESSING  # Stop came after the whole text was made
         self._require(JobStatus.PROCESSING, target=JobStatus.DELIVERED)
         self.transcript = transcript
         self.language = language
@@ -245,6 +265,40 @@ class VoiceJob:
         self.error = f"{REFUSED}{reason}" if caused_by_user else reason
         self._move(JobStatus.FAILED, now)
         self.events.append(JobFailed(self.job_id, self.user_id, reason, caused_by_user))
+        return True
+
+    @property
+    def stop_requested(self) -> bool:
+        return self.status is JobStatus.STOPPING
+
+    def request_stop(self, now: float) -> StopOutcome:
+        """The user pressed Stop. A job not started yet ends at once, charged nothing
+        (``reserved_minutes`` becomes the charge: 0); a running one is marked for its
+        worker; a finished one is left as it is."""
+        if self.status.is_finished:
+            return StopOutcome.FINISHED
+        if self.status in RUNNING_STATUSES:
+            if self.status is JobStatus.PROCESSING:
+                self.status = JobStatus.STOPPING
+                self.updated_at = now
+            return StopOutcome.STOPPING
+        self.cancel(None, 0, now)
+        return StopOutcome.CANCELLED
+
+    def cancel(self, partial_text: str | None, charged_minutes: int, now: float) -> bool:
+        """End a stopped job: ``partial_text`` is what was recognized (``None``: nothing),
+        ``charged_minutes`` what it costs (``domain.cancellation``), kept as the job's
+        ``reserved_minutes`` so a settlement repeated after a crash charges the same."""
+        if self.status.is_finished:
+            return False
+        if charged_minutes < 0 or charged_minutes > max(self.reserved_minutes, 0):
+            raise ValueError(
+                f"job {self.job_id}: charge {charged_minutes} outside 0..{self.reserved_minutes}"
+            )
+        self.transcript = partial_text
+        self.reserved_minutes = charged_minutes
+        self._move(JobStatus.CANCELLED, now)
+        self.events.append(JobCancelled(self.job_id, self.user_id, charged_minutes))
         return True
 
     def _require(self, expected: JobStatus, *, target: JobStatus) -> None:

@@ -133,6 +133,22 @@ class MinutesAccount:
         self.events.append(MinutesReleased(self.user_id, reservation_id, minutes))
         return minutes
 
+    def commit_part(self, reservation_id: str, minutes: int) -> int:
+        """Settle a stopped job's reservation: charge ``minutes`` of it (at most what it
+        holds; ``domain.cancellation`` decides how many) and give the rest back. Returns
+        the minutes charged."""
+        if minutes < 0:
+            raise ValueError(f"minutes must not be negative, got {minutes}")
+        held = self._settle(reservation_id)
+        charged = min(minutes, held)
+        self.spent += charged
+        self.balance += held - charged
+        if charged:
+            self.events.append(MinutesCommitted(self.user_id, reservation_id, charged))
+        if held - charged:
+            self.events.append(MinutesReleased(self.user_id, reservation_id, held - charged))
+        return charged
+
     def _settle(self, reservation_id: str) -> int:
         try:
             return self.reservations.pop(reservation_id)

@@ -12,6 +12,16 @@ lease suffices and a dead worker's job is taken again soon. A job met under some
 else's live lease is put back for the lease's remaining time, and a job whose recognizer
 is down (429, 5xx, timeouts) waits the outage out (``domain.recovery.outage_delay``),
 its owner told once; neither wait counts as an attempt.
+
+The user may stop the job (``handlers/stop_job.py`` marks it ``stopping``). While it is
+recognized, the worker reads the job's state after every chunk and every
+``stop_poll_seconds`` (and is told at once in the process that took the tap): once it
+is stopping, no further chunk is sent, chunks in flight are abandoned, the chunks
+recognized are delivered and charged by ``domain.cancellation`` (nothing when none
+were), and the job ends ``cancelled``. A stop that comes once the whole text is made
+changes nothing. While recognizing a recording of several chunks, progress carries the
+draft and the ETA (``application.live_progress``); each recording's pace is folded into
+the recognizer's learned throughput (``application.throughput``).
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ from application.errors import (
 )
 from application.failures import is_transient, notice_for
 from application.formatting import FormattedText, FormattingChain
+from application.live_progress import LiveProgress
 from application.minutes import MinutesBook
 from application.notices import Notice, NoticeReason
 from application.ports import (
@@ -46,9 +57,17 @@ from application.ports import (
     Recognition,
 )
 from application.progress import Progress, Stage
-from application.recognition import ChunkedRecognition, NotATranscript
+from application.recognition import (
+    ChunkedRecognition,
+    ChunkRecognized,
+    NotATranscript,
+    RecognitionStopped,
+)
 from application.reports import JobReport, RetryLater
+from application.stop_signals import StopSignals
 from application.stopwatch import Stopwatch
+from application.throughput import RememberedThroughput, ThroughputBook
+from domain.cancellation import cancellation_minutes
 from domain.errors import InsufficientMinutes, LeaseHeld
 from domain.jobs import JobStatus, VoiceJob
 from domain.ledger import MinutesAccount
@@ -92,6 +111,9 @@ class ProcessJobHandler:
         lease_seconds: float = 60.0,
         lease_renewal_seconds: float | None = None,
         provider_outage_seconds: float = 1800.0,
+        stop_signals: StopSignals | None = None,
+        stop_poll_seconds: float = 2.0,
+        throughput: ThroughputBook | None = None,
     ) -> None:
         """``lease_renewal_seconds``: how often a running job's lease is renewed (default a
         third of the lease); ``provider_outage_seconds``: how long a job waits for an
@@ -111,16 +133,25 @@ class ProcessJobHandler:
         self._renew_every = lease_renewal_seconds or lease_seconds / 3
         self._outage_seconds = provider_outage_seconds
         self._saving: dict[str, asyncio.Lock] = {}  # running jobs: their saves in turn
+        self._stop_signals = stop_signals or StopSignals()
+        self._stop_poll_seconds = stop_poll_seconds
+        self._throughput = throughput or ThroughputBook(RememberedThroughput(), "asr")
 
     async def __call__(self, command: ProcessJob) -> JobReport:
         job = await self._jobs.get(command.job_id)
         if job is None:
             raise JobMissing(command.job_id)
+        if job.status is JobStatus.CANCELLED:
+            # Stopped: settle what an earlier attempt may have left open (idempotent).
+            await self._minutes.settle_part(job.user_id, job.reservation_id, job.reserved_minutes)
+            return _report(job)
         if job.status.is_finished:
             # Settle what an earlier attempt may have left open (idempotent).
             await self._minutes_settle(job, commit=job.status is JobStatus.DELIVERED)
             return _report(job)
         now = self._clock.now()
+        if job.status is JobStatus.STOPPING and not job.holds_lease(now):
+            return await self._end_orphaned_stop(job)
         if job.holds_lease(now) and job.lease_expires_at is not None:
             # Someone is on it: come back when the lease would run out. Not an attempt,
             # and not a delivery of this message either (a fresh one is queued).
@@ -225,6 +256,8 @@ class ProcessJobHandler:
                 try:
                     await self._jobs.save(job)
                 except ConcurrentUpdate:
+                    if await self._adopt_stop(job):
+                        continue  # the user pressed Stop: the job is still ours to end
                     log.warning("job %s changed under its worker; lease not renewed", job.job_id)
                     return
                 except StorageError:
@@ -262,6 +295,8 @@ class ProcessJobHandler:
                 return await self._fail(job, refusal, refusal.reason.value, caused_by_user=True)
             try:
                 heard, formatted = await self._recognize_and_format(job, audio, watch)
+            except RecognitionStopped as stopped:
+                return await self._end_stopped(job, stopped, watch)
             except NotATranscript as error:
                 # A loop or a hallucination even in the user's language: not charged.
                 log.warning("job %s: %s", job.job_id, error)
@@ -298,20 +333,38 @@ class ProcessJobHandler:
         self, job: VoiceJob, audio: bytes, watch: Stopwatch
     ) -> tuple[Recognition | None, FormattedText | None]:
         await self._progress(job, Progress(Stage.RECOGNIZING))
+        started = self._clock.monotonic()
+        live = LiveProgress(job.duration_seconds, await self._throughput.rate(), started)
+        several = self._recognition.chunked(job.duration_seconds)
+        stop = asyncio.Event()
+        check_now = asyncio.Event()
+
+        async def chunk_recognized(chunk: ChunkRecognized) -> None:
+            check_now.set()  # between chunks: has the user pressed Stop?
+            if several:
+                await self._progress(job, live.chunk_recognized(chunk, self._clock.monotonic()))
 
         async def chunk_done(done: int, total: int) -> None:
             if total > 1:
-                await self._progress(job, Progress(Stage.RECOGNIZING, done, total))
+                await self._progress(job, live.chunks_done(done, total, self._clock.monotonic()))
 
-        with watch.stage("recognize"):
-            heard = await self._recognition.recognize(
-                audio,
-                job.duration_seconds,
-                job.style.language,
-                chunk_done,
-                language_hint=job.style.ui_language,
-                times_wanted=job.style.output.needs_times,
-            )
+        watching = asyncio.create_task(self._watch_for_stop(job, stop, check_now))
+        try:
+            with watch.stage("recognize"), self._stop_signals.running(job.job_id, stop):
+                heard = await self._recognition.recognize(
+                    audio,
+                    job.duration_seconds,
+                    job.style.language,
+                    chunk_done,
+                    language_hint=job.style.ui_language,
+                    times_wanted=job.style.output.needs_times,
+                    on_chunk=chunk_recognized,
+                    stop=stop,
+                )
+        finally:
+            watching.cancel()
+            await asyncio.wait([watching])  # never raises: our own cancellation stays ours
+        await self._throughput.measured(self._clock.monotonic() - started, job.duration_seconds)
         if not heard.text:
             return None, None
         await self._progress(job, Progress(Stage.FORMATTING))
@@ -370,13 +423,103 @@ class ProcessJobHandler:
         return 0
 
     async def _save(self, job: VoiceJob) -> None:
+        try:
+            await self._save_once(job)
+        except ConcurrentUpdate:
+            if not await self._adopt_stop(job):
+                raise
+            await self._save_once(job)  # the user pressed Stop meanwhile: that is all
+        self._outbox.collect(job)
+
+    async def _save_once(self, job: VoiceJob) -> None:
         saving = self._saving.get(job.job_id)
         if saving is None:
             await self._jobs.save(job)
         else:
             async with saving:  # never at once with a renewal of the same job's lease
                 await self._jobs.save(job)
-        self._outbox.collect(job)
+
+    async def _adopt_stop(self, job: VoiceJob) -> bool:
+        """The stored job moved on under its worker: when the only change is the user's
+        Stop (``handlers/stop_job.py``), take it in (status and version) and say so."""
+        try:
+            stored = await self._jobs.get(job.job_id)
+        except StorageError:
+            return False
+        if (
+            stored is None
+            or stored.status is not JobStatus.STOPPING
+            or job.status not in (JobStatus.PROCESSING, JobStatus.STOPPING)
+            or stored.attempts != job.attempts
+        ):
+            return False
+        job.status, job.version = JobStatus.STOPPING, stored.version
+        return True
+
+    async def _watch_for_stop(
+        self, job: VoiceJob, stop: asyncio.Event, check_now: asyncio.Event
+    ) -> None:
+        """Read the job's state after each chunk and every ``stop_poll_seconds``; set
+        ``stop`` once the user pressed Stop (in whichever process the tap landed)."""
+        while not stop.is_set():
+            if not check_now.is_set():
+                waiting = asyncio.ensure_future(check_now.wait())
+                try:
+                    await asyncio.wait([waiting], timeout=self._stop_poll_seconds)
+                finally:
+                    waiting.cancel()
+            check_now.clear()
+            try:
+                stored = await self._jobs.get(job.job_id)
+            except StorageError:
+                log.warning("job %s: its state not read; next poll later", job.job_id)
+                continue
+            if stored is not None and stored.status in (JobStatus.STOPPING, JobStatus.CANCELLED):
+                stop.set()
+
+    async def _end_stopped(
+        self, job: VoiceJob, stopped: RecognitionStopped, watch: Stopwatch
+    ) -> JobReport:
+        """The user pressed Stop mid-recognition: deliver what was recognized, charge it
+        (``domain.cancellation``), end the job ``cancelled``. The text and the charge are
+        saved first, so a retry after a crash delivers and charges the same."""
+        if job.status is JobStatus.PROCESSING:
+            await self._adopt_stop(job)
+        charge = cancellation_minutes(stopped.recognized_seconds, job.reserved_minutes)
+        partial = stopped.partial
+        if partial.text:
+            job.transcript = apply_yo_policy(partial.text, job.style.use_yo)
+            job.segments = partial.segments
+            job.language = partial.language
+        job.reserved_minutes = charge if partial.text else 0
+        await self._save(job)
+        log.info("job %s stopped: %.0f s recognized, %d min charged", job.job_id,
+                 stopped.recognized_seconds, job.reserved_minutes)  # fmt: skip
+        return await self._finish_cancelled(job, watch)
+
+    async def _end_orphaned_stop(self, job: VoiceJob) -> JobReport:
+        """A stopping job whose worker died: what it saved before (the partial text and
+        its charge) is delivered and charged; nothing saved, nothing charged."""
+        if job.transcript is None:
+            job.reserved_minutes = 0
+        return await self._finish_cancelled(job, Stopwatch(self._clock))
+
+    async def _finish_cancelled(self, job: VoiceJob, watch: Stopwatch) -> JobReport:
+        if job.transcript:
+            with watch.stage("deliver"):
+                await self._messenger.deliver(job, job.transcript)
+        job.cancel(job.transcript, job.reserved_minutes, self._clock.now())
+        await self._save(job)
+        charged = await self._minutes.settle_part(
+            job.user_id, job.reservation_id, job.reserved_minutes
+        )
+        notice = Notice(NoticeReason.STOPPED, charged_minutes=job.reserved_minutes)
+        try:
+            await self._messenger.notify(job, notice)
+        except DeliveryFailed:
+            log.info("could not tell the owner of job %s it stopped", job.job_id)
+        log.debug("job %s: %d min charged", job.job_id, charged)
+        return _report(job, notice, watch.timings)
 
     async def _progress(self, job: VoiceJob, progress: Progress) -> None:
         try:
@@ -395,7 +538,7 @@ def _report(
         job_id=job.job_id,
         status=job.status,
         duration_seconds=job.duration_seconds,
-        text=job.transcript if job.status is JobStatus.DELIVERED else None,
+        text=job.transcript if job.status in (JobStatus.DELIVERED, JobStatus.CANCELLED) else None,
         language=job.language,
         formatter=formatter,
         notice=notice,

@@ -15,6 +15,7 @@ import attrs
 from dependency_injector import containers, providers
 
 from application.bootstrap import Ports, Tuning, bootstrap
+from application.throughput import RememberedThroughput
 from domain.catalogue import parse_packages
 from domain.policies import TranscriptionPolicy
 from entrypoints.composition import builders
@@ -38,6 +39,7 @@ from infrastructure.sqlite import (
     SqliteProcessedUpdates,
     SqliteUserDataEraser,
 )
+from infrastructure.sqlite.throughput import SqliteThroughput
 from infrastructure.tablestore import (
     TablestoreAccountRepository,
     TablestoreActionResults,
@@ -131,6 +133,12 @@ class Container(containers.DeclarativeContainer):
         config.storage_backend,
         sqlite=providers.Singleton(SqliteUserDataEraser, sqlite),
         tablestore=providers.Singleton(TablestoreUserDataEraser, tablestore),
+    )
+    # The ETA's learned throughput: kept in SQLite; with Tablestore, per process in memory.
+    throughput = providers.Selector(
+        config.storage_backend,
+        sqlite=providers.Singleton(SqliteThroughput, sqlite),
+        tablestore=providers.Singleton(RememberedThroughput),
     )
     converter = providers.Singleton(PyAvConverter)
     recognizer = providers.Selector(
@@ -246,6 +254,7 @@ class Container(containers.DeclarativeContainer):
         provider_outage_seconds=config.provider_outage_seconds,
         transcript_retention_days=config.transcript_retention_days,
         action_minutes_per_30_min=config.action_minutes_per_30_min,
+        recognizer_name=config.whisper_backend,
     )
     ports = providers.Singleton(
         Ports,
@@ -267,6 +276,7 @@ class Container(containers.DeclarativeContainer):
         erasure=erasure,
         action_results=action_results,
         action_writers=llm_formatters,
+        throughput=throughput,
     )
     use_cases = providers.Singleton(bootstrap, ports, tuning)
 

@@ -25,6 +25,7 @@ from entrypoints.telegram.handlers import COMMAND_MENU, BotHandlers
 from entrypoints.telegram.member_status import MemberStatuses
 from entrypoints.telegram.payments import PaymentHandlers
 from entrypoints.telegram.privacy import PrivacyHandlers
+from entrypoints.telegram.stop_taps import StopTaps
 from entrypoints.telegram.transcript_actions import TranscriptActionHandlers
 from entrypoints.telegram.update_bridge import record_handler_error
 
@@ -60,6 +61,7 @@ def build_bot(container: Container, *, polling: bool) -> Bot:
     # the group settings, which answer a query without data (PTB lets every patterned
     # handler match one), and before the generic callback handler.
     TranscriptActionHandlers(use_cases).register(ptb)
+    StopTaps(use_cases).register(ptb)  # before the generic callback handler
     BotHandlers(use_cases, rate_limit, time.time, container.delayed_status()).register(ptb)
     # Inline (block=True), in the task that processes the update: the bridge that called
     # process_update learns that a handler failed, so the inbox retries the update.

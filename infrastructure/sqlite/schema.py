@@ -181,6 +181,12 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX IF NOT EXISTS action_results_by_user ON action_results (user_id)",
     ),
+    (
+        # Each recognizer's learned throughput (seconds per audio second, a moving
+        # average): the ETA on a long recording's status message.
+        "CREATE TABLE IF NOT EXISTS recognizer_throughput ("
+        " recognizer TEXT PRIMARY KEY, rate REAL NOT NULL, updated_at REAL NOT NULL)",
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)

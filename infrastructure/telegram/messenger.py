@@ -5,10 +5,15 @@ as a .srt or .vtt document named after the original file, after a short preview.
 result carries a row of actions on its transcript (``action_buttons.py``: Summary, Action
 items, Translate, and More for its timed outputs), in a group only when someone asked.
 
-Progress is best effort and throttled (Telegram allows about one edit a second per chat),
-and it never holds the job up: the edit is sent in the background, one after another per
-job, within ``PROGRESS_TIMEOUT_SECONDS``; the transcript or notice drops the edits not
-yet sent and waits for one on the wire, so a late edit can never overwrite it.
+Progress is best effort and throttled: at most one edit per ``edit_interval_seconds``
+(3 s) per chat, well under what Telegram allows; an edit that comes too soon is not lost
+but sent when the chat's interval is over, with the newest text then (so a long
+recording's growing draft shows up, the first chunk's text included, within one
+interval). It never holds the job up: the edit is sent in the background, one after
+another per job, within ``PROGRESS_TIMEOUT_SECONDS``; the transcript or notice drops the
+edits not yet sent and waits for one on the wire, so a late edit can never overwrite it.
+While the job can still be stopped, the status message carries the Stop button
+(``stop_button.py``).
 Measured in benchmark 2, awaiting progress cost each job ~25 ms and, once, a whole second.
 The transcript itself is retried on 429 and network trouble and reported as
 ``DeliveryFailed`` otherwise. A heads-up (``HEADS_UPS``: the low balance) is a message of
@@ -48,12 +53,14 @@ from infrastructure.telegram.action_buttons import action_buttons, with_timed_ou
 from infrastructure.telegram.buy_buttons import buy_buttons
 from infrastructure.telegram.errors import call_telegram
 from infrastructure.telegram.progress_text import progress_text
+from infrastructure.telegram.stop_button import stop_button
 
 log = logging.getLogger(__name__)
 
 FILE_THRESHOLD = 8000
 PREVIEW_CHARS = 600
 PROGRESS_TIMEOUT_SECONDS = 10.0
+MAX_CHATS_REMEMBERED = 4096  # chats whose next edit time is kept (past ones then pruned)
 # Notices told alongside a job that goes on, not instead of its answer.
 HEADS_UPS = frozenset({NoticeReason.LOW_BALANCE})
 
@@ -63,7 +70,7 @@ class TelegramMessenger:
         self,
         bot: Bot,
         *,
-        edit_interval_seconds: float = 1.5,
+        edit_interval_seconds: float = 3.0,
         file_threshold: int = FILE_THRESHOLD,
         packages: Sequence[Package] = (),
         model_actions: bool = False,
@@ -76,53 +83,86 @@ class TelegramMessenger:
         self._packages = tuple(packages)
         self._edit_interval = edit_interval_seconds
         self._file_threshold = file_threshold
-        self._last_edit: dict[str, tuple[float, str]] = {}
+        self._latest: dict[str, tuple[str, bool]] = {}  # per job: newest text, Stop shown
+        self._shown: dict[str, tuple[str, bool]] = {}  # per job: what was last sent
+        self._next_edit_at: dict[int, float] = {}  # per chat: when its next edit may go
+        self._waiting: dict[str, asyncio.Task[None]] = {}  # an edit waiting for its turn
         self._showing: dict[str, asyncio.Task[None]] = {}  # progress on its way, per job
+        self._live: dict[str, set[asyncio.Task[None]]] = {}  # every unfinished edit, per job
         self._answered: set[str] = set()  # jobs whose answer waits for their last edit
 
     async def report_progress(self, job: VoiceJob, progress: Progress) -> None:
         if _in_group(job):
             return  # a group's ~20 messages a minute are kept for the results
-        text = progress_text(progress, job.style.ui_language)
-        now = time.monotonic()
-        last_at, last_text = self._last_edit.get(job.job_id, (float("-inf"), ""))
-        if text == last_text or now - last_at < self._edit_interval:
+        latest = (progress_text(progress, job.style.ui_language), progress.stoppable)
+        if latest == self._latest.get(job.job_id, self._shown.get(job.job_id)):
             return
-        self._last_edit[job.job_id] = (now, text)
+        self._latest[job.job_id] = latest
+        if job.job_id in self._waiting:
+            return  # an edit waits for the chat's turn: it will send this newest text
+        now = time.monotonic()
+        if len(self._next_edit_at) > MAX_CHATS_REMEMBERED:
+            self._next_edit_at = {c: t for c, t in self._next_edit_at.items() if t > now}
+        at = max(now, self._next_edit_at.get(job.chat_id, float("-inf")))
+        self._next_edit_at[job.chat_id] = at + self._edit_interval  # the chat's turn, taken
         before = self._showing.get(job.job_id)
-        shown = asyncio.create_task(self._show_progress(job, text, before))
+        shown = asyncio.create_task(self._show_progress(job, at - now, before))
         self._showing[job.job_id] = shown
+        self._waiting[job.job_id] = shown
+        self._live.setdefault(job.job_id, set()).add(shown)
         shown.add_done_callback(lambda done: self._forget(job.job_id, done))
 
     async def _show_progress(
-        self, job: VoiceJob, text: str, before: asyncio.Task[None] | None
+        self, job: VoiceJob, delay: float, before: asyncio.Task[None] | None
     ) -> None:
-        if before is not None:
-            await asyncio.wait([before])  # in order: an older edit never lands last
-        if job.job_id in self._answered:
+        try:
+            if before is not None:
+                await asyncio.wait([before])  # in order: an older edit never lands last
+            if delay > 0:
+                await asyncio.sleep(delay)  # the chat's turn: at most one edit an interval
+        finally:
+            if self._waiting.get(job.job_id) is asyncio.current_task():
+                del self._waiting[job.job_id]
+        latest = self._latest.pop(job.job_id, None)
+        if job.job_id in self._answered or latest is None:
             return  # the answer is on its way: this edit is stale
+        self._shown[job.job_id] = latest
+        text, stoppable = latest
+        markup = stop_button(job.job_id, job.style.ui_language) if stoppable else None
         try:
             async with asyncio.timeout(PROGRESS_TIMEOUT_SECONDS):
                 await self._bot.send_chat_action(job.chat_id, ChatAction.TYPING)
                 if job.status_message_id is not None:
-                    await self._bot.edit_message_text(text, job.chat_id, job.status_message_id)
+                    await self._bot.edit_message_text(
+                        text, job.chat_id, job.status_message_id, reply_markup=markup
+                    )
         except (TelegramError, TimeoutError) as error:
             log.info("progress for job %s not shown: %s", job.job_id, error or "timed out")
 
     def _forget(self, job_id: str, done: asyncio.Task[None]) -> None:
         if self._showing.get(job_id) is done:
             del self._showing[job_id]
+        live = self._live.get(job_id)
+        if live is not None:
+            live.discard(done)
+            if not live:
+                del self._live[job_id]
 
     async def _progress_over(self, job: VoiceJob) -> None:
         """No progress is shown for this job any more: edits not yet sent are dropped, one
         on the wire is let finish first (it would otherwise land after the answer)."""
-        self._last_edit.pop(job.job_id, None)
-        shown = self._showing.pop(job.job_id, None)
-        if shown is None:
+        self._latest.pop(job.job_id, None)
+        self._shown.pop(job.job_id, None)
+        waiting = self._waiting.pop(job.job_id, None)
+        if waiting is not None:
+            waiting.cancel()  # not sent yet: dropped, it would only be stale
+        self._showing.pop(job.job_id, None)
+        live = set(self._live.get(job.job_id, ()))
+        if not live:
             return
         self._answered.add(job.job_id)
         try:
-            await asyncio.wait([shown])
+            await asyncio.wait(live)
         finally:
             self._answered.discard(job.job_id)
 
