@@ -200,7 +200,8 @@ class VoiceJob:
             raise LeaseHeld(f"job {self.job_id} is leased until {self.lease_expires_at}")
         self.attempts += 1
         self.lease_expires_at = now + lease_seconds
-        self._move(JobStatus.PROCESSING, now)
+        # A job stopped while it had no worker stays stopping: its new worker ends it.
+        self._move(JobStatus.STOPPING if self.stop_requested else JobStatus.PROCESSING, now)
         self.events.append(JobStarted(self.job_id, self.attempts))
         return True
 

@@ -1,10 +1,11 @@
 """Random sequences of purchases (some delivered twice), payments that are not what their
 package costs (wrong amount, currency, payload or buyer), voice notes, deliveries,
 failures, no-speech, redeliveries, flushes, owner credits (some edited afterwards),
-refunds and actions on transcripts (summary, action items, translation; pressed by the
-owner or someone else, twice, or with the model down), run through the real application
-handlers on in-memory ports (an edited command through the real PTB handler
-registration). After every step the books must balance."""
+refunds, actions on transcripts (summary, action items, translation; pressed by the
+owner or someone else, twice, or with the model down) and Stop presses (by the sender,
+by someone else, and from "another process" in the middle of a long recording's chunks),
+run through the real application handlers on in-memory ports (an edited command through
+the real PTB handler registration). After every step the books must balance."""
 
 from __future__ import annotations
 
@@ -25,10 +26,13 @@ from application.commands import (
     GrantMinutes,
     RefundPayment,
     RunTranscriptAction,
+    StopJob,
 )
 from application.errors import RecognitionFailed
+from application.handlers.stop_job import StopResult
 from domain.catalogue import DEFAULT_PACKAGES, Package
-from domain.jobs import AudioSource, JobStatus, MediaKind
+from domain.jobs import AudioSource, JobStatus, MediaKind, StopOutcome
+from domain.policies import price_minutes
 from domain.transcript_actions import (
     ActionRequest,
     TranscriptAction,
@@ -72,7 +76,19 @@ class Books(RuleBasedStateMachine):
     @initialize()
     def open_shop(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self.world = World.build(max_attempts=2)
+        self.world = World.build(max_attempts=2, max_chunk_seconds=150.0)
+        self.stop_after_calls: dict[str, int] = {}  # job -> recognizer calls before Stop
+        recognize = self.world.recognizer.recognize
+
+        async def recognize_then_maybe_stop(*args, **kwargs):  # type: ignore[no-untyped-def]
+            answer = await recognize(*args, **kwargs)
+            for job_id, calls in list(self.stop_after_calls.items()):
+                if self.world.recognizer.calls >= calls:
+                    del self.stop_after_calls[job_id]
+                    await self._stop_as_another_process(job_id)
+            return answer
+
+        self.world.recognizer.recognize = recognize_then_maybe_stop  # type: ignore[method-assign]
         self.count = 0
         self.paid: dict[str, tuple[int, int]] = {}  # charge -> (user, minutes)
         self.uncredited: set[str] = set()  # charges recorded, never to be credited
@@ -157,6 +173,44 @@ class Books(RuleBasedStateMachine):
             )
         source = AudioSource(MediaKind.VOICE, name, name, seconds)
         self.run(self.world.app.bus.handle(AcceptVoiceNote(f"r{self.count}", user, user, source)))
+
+    async def _stop_as_another_process(self, job_id: str) -> None:
+        """Stop pressed where the job does not run: only its stored state says so."""
+        job = await self.world.jobs.get(job_id)
+        if job is not None and job.request_stop(self.world.clock.now()) is StopOutcome.STOPPING:
+            await self.world.jobs.save(job)
+
+    @rule(user=st.sampled_from(USERS), seconds=st.floats(400, 1500), after=st.integers(1, 6))
+    def send_long_voice_stopped_midway(self, user: int, seconds: float, after: int) -> None:
+        self.count += 1
+        name = f"f{self.count}"
+        self.world.files.files[name] = FakeAudio(seconds, "some words")
+        self.stop_after_calls[f"r{self.count}"] = self.world.recognizer.calls + after
+        source = AudioSource(MediaKind.VOICE, name, name, seconds)
+        self.run(self.world.app.bus.handle(AcceptVoiceNote(f"r{self.count}", user, user, source)))
+
+    @rule(data=st.data())
+    def sender_presses_stop(self, data: st.DataObject) -> None:
+        if self.world.jobs.rows:
+            job = data.draw(st.sampled_from(sorted(self.world.jobs.rows.values(), key=str)))
+            before = job.status
+            result = self.run(self.world.app.bus.handle(StopJob(job.job_id, job.user_id)))
+            if before.is_finished:
+                assert result is StopResult.FINISHED, "after the answer, Stop changes nothing"
+
+    @rule(data=st.data())
+    def stranger_presses_stop(self, data: st.DataObject) -> None:
+        if self.world.jobs.rows:
+            job_id = data.draw(st.sampled_from(sorted(self.world.jobs.rows)))
+            job = self.world.jobs.rows[job_id]
+            stranger = next(u for u in (*USERS, 77) if u != job.user_id)
+            status, version = job.status, job.version
+            result = self.run(self.world.app.bus.handle(StopJob(job_id, stranger)))
+            assert result is StopResult.NOT_YOURS
+            assert (self.world.jobs.rows[job_id].status, self.world.jobs.rows[job_id].version) == (
+                status,
+                version,
+            )
 
     @rule()
     def worker_takes_one(self) -> None:
@@ -247,7 +301,8 @@ class Books(RuleBasedStateMachine):
             delivered = sum(
                 j.reserved_minutes
                 for j in jobs.values()
-                if j.user_id == user and j.status is JobStatus.DELIVERED
+                # a stopped job's: the charge for what was recognized before Stop
+                if j.user_id == user and j.status in (JobStatus.DELIVERED, JobStatus.CANCELLED)
             )
             results = sum(
                 action_minutes(jobs[job_id].duration_seconds, 1)
@@ -270,6 +325,14 @@ class Books(RuleBasedStateMachine):
     def no_action_keeps_minutes_reserved(self) -> None:
         for account in self.world.accounts.rows.values():
             assert not [r for r in account.reservations if "#" in r], "released or committed"
+
+    @invariant()
+    def a_stopped_job_costs_at_most_its_price_and_nothing_without_text(self) -> None:
+        for job in self.world.jobs.rows.values():
+            if job.status is JobStatus.CANCELLED:
+                assert job.reserved_minutes <= price_minutes(job.duration_seconds)
+                if not job.transcript:
+                    assert job.reserved_minutes == 0, f"{job.job_id} charged without text"
 
     @invariant()
     def each_payment_credited_once(self) -> None:

@@ -1,5 +1,6 @@
-"""Random sequences of accept / reserve / deliver / fail / no-speech / redeliver on the
-domain objects: the ledger's and the job lifecycle's invariants hold after every step."""
+"""Random sequences of accept / reserve / deliver / fail / no-speech / redeliver / Stop on
+the domain objects: the ledger's and the job lifecycle's invariants hold after every step
+(a stopped job charged by ``domain.cancellation``, never more than its price)."""
 
 from __future__ import annotations
 
@@ -15,19 +16,42 @@ from hypothesis.stateful import (
     rule,
 )
 
+from domain.cancellation import cancellation_minutes
 from domain.errors import IllegalTransition, InsufficientMinutes, LeaseHeld, UnknownReservation
-from domain.jobs import FINISHED_STATUSES, AudioSource, JobStatus, MediaKind, UserStyle, VoiceJob
+from domain.jobs import (
+    FINISHED_STATUSES,
+    RUNNING_STATUSES,
+    AudioSource,
+    JobStatus,
+    MediaKind,
+    UserStyle,
+    VoiceJob,
+)
 from domain.ledger import MinutesAccount
 from domain.policies import price_minutes
 
 LEGAL = {
-    JobStatus.ACCEPTED: {JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.FAILED},
-    JobStatus.QUEUED: {JobStatus.PROCESSING, JobStatus.FAILED},
+    JobStatus.ACCEPTED: {
+        JobStatus.QUEUED,
+        JobStatus.PROCESSING,
+        JobStatus.FAILED,
+        JobStatus.CANCELLED,
+    },
+    JobStatus.QUEUED: {JobStatus.PROCESSING, JobStatus.FAILED, JobStatus.CANCELLED},
     JobStatus.PROCESSING: {
         JobStatus.PROCESSING,
         JobStatus.DELIVERED,
         JobStatus.FAILED,
         JobStatus.NO_SPEECH,
+        JobStatus.STOPPING,
+    },
+    # Stop pressed while it ran: its worker ends it cancelled, or it had made the whole
+    # text already and delivers it.
+    JobStatus.STOPPING: {
+        JobStatus.STOPPING,
+        JobStatus.CANCELLED,
+        JobStatus.DELIVERED,
+        JobStatus.FAILED,
     },
 }
 
@@ -102,6 +126,29 @@ class MinutesAndJobs(RuleBasedStateMachine):
         if self._move(job, lambda: job.fail("boom", self.clock)):
             self._settle(job, commit=False)
 
+    @rule(job=jobs)
+    def press_stop(self, job: VoiceJob) -> None:
+        def transition() -> bool:
+            before = job.status
+            job.request_stop(self.clock)
+            return job.status is not before
+
+        if self._move(job, transition) and job.status is JobStatus.CANCELLED:
+            assert job.reserved_minutes == 0 and job.transcript is None, "not started: free"
+            self._settle_stopped(job, price_minutes(job.duration_seconds))
+
+    @rule(job=jobs, share=st.floats(0, 1))
+    def worker_ends_a_stopped_job(self, job: VoiceJob, share: float) -> None:
+        """The worker saw the Stop: ``share`` of the audio was recognized before it."""
+        if job.status is not JobStatus.STOPPING:
+            return
+        price = job.reserved_minutes
+        recognized = share * job.duration_seconds
+        charge = cancellation_minutes(recognized, price)
+        text = "partial" if recognized > 0 else None
+        if self._move(job, lambda: job.cancel(text, charge, self.clock)):
+            self._settle_stopped(job, price)
+
     @rule(target=settled, job=consumes(jobs))
     def finish_bookkeeping(self, job: VoiceJob) -> str:
         if self._move(job, lambda: job.fail("flushed", self.clock)):
@@ -139,7 +186,7 @@ class MinutesAndJobs(RuleBasedStateMachine):
             assert job.status is before
             return False
         except LeaseHeld:
-            assert before is JobStatus.PROCESSING and job.holds_lease(self.clock)
+            assert before in RUNNING_STATUSES and job.holds_lease(self.clock)
             return False
         if before in FINISHED_STATUSES:
             assert not changed and job.status is before, "a finished job ignores redelivery"
@@ -159,6 +206,15 @@ class MinutesAndJobs(RuleBasedStateMachine):
             else self.account.release(job.reservation_id)
         )
         assert minutes == job.reserved_minutes
+        self.settled_ids.add(job.reservation_id)
+
+    def _settle_stopped(self, job: VoiceJob, price: int) -> None:
+        assert job.reservation_id not in self.settled_ids, "settled at most once"
+        spent, balance = self.account.spent, self.account.balance
+        charged = self.account.commit_part(job.reservation_id, job.reserved_minutes)
+        assert charged == job.reserved_minutes <= price, "never more than the full price"
+        assert self.account.spent - spent == charged
+        assert self.account.balance - balance == price - charged, "the rest given back"
         self.settled_ids.add(job.reservation_id)
 
 
