@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from domain.jobs import JobStatus, VoiceJob
+from domain.jobs import RUNNING_STATUSES, JobStatus, VoiceJob
 
 FIRST_OUTAGE_DELAY_SECONDS = 15.0
 MAX_OUTAGE_DELAY_SECONDS = 120.0
@@ -31,7 +31,8 @@ def standing(job: VoiceJob, now: float, stale_after_seconds: float) -> JobStandi
 
     - it is still ``accepted``: acceptance moves a job on in the same call that stored it,
       so a job met again in that state was abandoned by a process that died;
-    - it is ``processing`` under a lease that ran out: its worker died mid-job;
+    - it is ``processing`` (or ``stopping``) under a lease that ran out: its worker died
+      mid-job;
     - or nothing touched it for ``stale_after_seconds`` (a queued job, or one that gave its
       lease back for a retry, whose queue message should have come back long ago).
 
@@ -43,7 +44,7 @@ def standing(job: VoiceJob, now: float, stale_after_seconds: float) -> JobStandi
         return JobStanding.LIVE
     if job.status is JobStatus.ACCEPTED:
         return JobStanding.STUCK
-    if job.status is JobStatus.PROCESSING and job.lease_expires_at is not None:
+    if job.status in RUNNING_STATUSES and job.lease_expires_at is not None:
         return JobStanding.STUCK
     if job.updated_at <= now - stale_after_seconds:
         return JobStanding.STUCK

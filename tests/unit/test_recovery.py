@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from domain.jobs import AudioSource, JobStatus, MediaKind, UserStyle, VoiceJob
+from domain.jobs import RUNNING_STATUSES, AudioSource, JobStatus, MediaKind, UserStyle, VoiceJob
 from domain.recovery import JobStanding, outage_delay, standing
 
 T0 = 1_700_000_000.0
@@ -33,13 +33,13 @@ def test_a_job_is_stuck_exactly_when_unfinished_unleased_and_abandoned_or_stale(
     job = job_in(status, now - age, None if lease is None else now + lease)
     # Held while the stored expiry is after now (a lease too small to move ``now`` in
     # floating point, 1e-120 s say, has already run out).
-    held = status is JobStatus.PROCESSING and lease is not None and now + lease > now
+    held = status in RUNNING_STATUSES and lease is not None and now + lease > now
     expected_stuck = (
         not status.is_finished
         and not held
         and (
             status is JobStatus.ACCEPTED
-            or (status is JobStatus.PROCESSING and lease is not None)
+            or (status in RUNNING_STATUSES and lease is not None)
             or age >= stale
         )
     )
