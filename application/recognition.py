@@ -265,8 +265,11 @@ class ChunkedRecognition:
                 return result
         raise NotATranscript(degenerate, result.language)
 
-    def chunked(self, duration_seconds: float) -> bool:
-        """Whether a recording this long is recognized in more than one chunk."""
+    def chunked(self, duration_seconds: float, *, times_wanted: bool = False) -> bool:
+        """Whether a recording this long is recognized in more than one chunk (cue-sized
+        ones when times are wanted from a recognizer without times)."""
+        if times_wanted and not self._recognizer.gives_times:
+            return cue_search_window(0.0, duration_seconds) is not None
         max_chunk = self._max_chunk()
         return max_chunk is not None and duration_seconds > max_chunk
 

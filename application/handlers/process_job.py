@@ -335,7 +335,9 @@ class ProcessJobHandler:
         await self._progress(job, Progress(Stage.RECOGNIZING))
         started = self._clock.monotonic()
         live = LiveProgress(job.duration_seconds, await self._throughput.rate(), started)
-        several = self._recognition.chunked(job.duration_seconds)
+        several = self._recognition.chunked(
+            job.duration_seconds, times_wanted=job.style.output.needs_times
+        )
         stop = asyncio.Event()
         check_now = asyncio.Event()
 

@@ -17,7 +17,7 @@ from application.handlers.stop_job import StopResult
 from application.notices import NoticeReason
 from application.ports import Recognition
 from application.progress import Stage
-from domain.jobs import AudioSource, JobStatus, MediaKind
+from domain.jobs import AudioSource, JobStatus, MediaKind, OutputMode, UserStyle
 from domain.policies import AudioProfile, ChunkSpan, TranscriptionPolicy
 from tests.application.conftest import World
 from tests.application.in_memory import FakeAudio, FakeConverter, FakeRecognizer
@@ -203,3 +203,18 @@ async def test_the_draft_grows_in_order_whatever_order_chunks_finish() -> None:
     assert report is not None and report.status is JobStatus.DELIVERED
     with_eta = [p for _, p in world.messenger.progress if p.done and p.eta_seconds is not None]
     assert with_eta, "an ETA once a chunk is done"
+
+
+async def test_a_recording_cut_into_cue_sized_chunks_for_subtitles_shows_its_draft() -> None:
+    """Under ``ASR_CHUNK_SECONDS`` but wanted as subtitles from a recognizer without
+    times: cut into cue-sized chunks, so it has a draft too."""
+    world = World.build(max_chunk_seconds=150.0)
+    world.recognizer.timed = False
+    world.files.files["srt"] = FakeAudio(100.0, "some words here")
+    source = AudioSource(MediaKind.VOICE, "srt", "u-srt", 100.0)
+    style = UserStyle(output=OutputMode.SRT)
+    await world.app.bus.handle(AcceptVoiceNote("srt", USER, USER, source, style=style))
+    await world.app.consumer.consume_one(0)
+
+    assert world.jobs.rows["srt"].status is JobStatus.DELIVERED
+    assert any(p.total > 1 and p.draft for _, p in world.messenger.progress), "a draft"
