@@ -111,6 +111,22 @@ async def account_of(bot: RunningBot) -> Any:
     return await bot.container.accounts().get(USER)
 
 
+async def account_when(bot: RunningBot, reserved: int) -> Any:
+    """The user's account once ``reserved`` minutes are reserved (minutes are settled
+    just after a job's status is saved, so a test waits for them)."""
+    deadline = asyncio.get_running_loop().time() + WAIT
+    while True:
+        account = await account_of(bot)
+        if account is not None and account.reserved == reserved:
+            return account
+        assert asyncio.get_running_loop().time() < deadline, f"never {reserved}: {account}"
+        await asyncio.sleep(0.05)
+
+
+async def settled_account(bot: RunningBot) -> Any:
+    return await account_when(bot, 0)
+
+
 async def job_in(bot: RunningBot, status: JobStatus) -> Any:
     deadline = asyncio.get_running_loop().time() + WAIT
     while True:
@@ -151,7 +167,7 @@ async def test_stop_mid_recognition_delivers_the_part_recognized_and_charges_onl
         lambda: [m for m in fake.sent_messages(USER) if m.plain_text == first], WAIT, "the part"
     )
     assert delivered, "the part recognized is delivered"
-    account = await account_of(bot)
+    account = await settled_account(bot)
     assert job.reserved_minutes == account.spent, "charged what the job says, once"
     assert 1 <= account.spent <= 3, "ceil(one chunk of at most 150 s / 60), not 12"
     assert account.reserved == 0
@@ -196,7 +212,7 @@ async def test_the_draft_grows_in_order_and_stop_after_delivery_changes_nothing(
     )
 
     # Stop after delivery: answered, nothing changes.
-    spent = (await account_of(bot)).spent
+    spent = (await settled_account(bot)).spent
     assert spent == 12
     fake.push_callback_query(USER, USER, f"stop:{job.job_id}")
     await fake.wait_for_async(fake.callback_answers, WAIT, "the answer")
@@ -218,8 +234,7 @@ async def test_stop_on_a_queued_job_charges_nothing_and_it_never_starts(
     fake.push_voice(USER, USER, fake.register_file(long_voice_note(TWELVE_MINUTES + 1)),
                     duration=TWELVE_MINUTES + 1)  # fmt: skip
     queued = await job_in(bot, JobStatus.QUEUED)
-    reserved = (await account_of(bot)).reserved
-    assert reserved == 12 + 13
+    await account_when(bot, 12 + 13)
 
     fake.push_callback_query(USER, USER, f"stop:{queued.job_id}")
     await fake.wait_for_async(fake.callback_answers, WAIT, "the answer")
@@ -227,12 +242,12 @@ async def test_stop_on_a_queued_job_charges_nothing_and_it_never_starts(
     assert "nothing was charged" in (answer.text or "")
     stopped = await job_in(bot, JobStatus.CANCELLED)
     assert stopped.job_id == queued.job_id and stopped.transcript is None
-    account = await account_of(bot)
-    assert (account.reserved, account.spent) == (12, 0), "the queued job's 13 minutes back"
+    account = await account_when(bot, 12)
+    assert account.spent == 0, "the queued job's 13 minutes back, nothing charged"
 
     for _ in range(5):  # the first recording goes on and is delivered
         gate.let_one_answer()
     await job_in(bot, JobStatus.DELIVERED)
     assert len(asr_requests(dashscope)) == 5, "the stopped job never reached the recognizer"
-    account = await account_of(bot)
-    assert (account.reserved, account.spent) == (0, 12)
+    account = await settled_account(bot)
+    assert account.spent == 12
