@@ -3,8 +3,8 @@
 Why this exists: the ETA on a long recording's status message needs seconds of
 recognition per second of audio, measured on earlier jobs and kept across restarts
 (``domain.throughput`` does the arithmetic). The record is a tiny key-value row per
-recognizer; ``RememberedThroughput`` keeps it in memory for tests and for a store that
-has no table for it, and ``ThroughputBook`` reads and updates it, best effort: an ETA
+recognizer (SQLite and Tablestore keep it; ``RememberedThroughput`` in memory, for tests
+and for a process given no store), and ``ThroughputBook`` reads and updates it, best effort: an ETA
 is a courtesy, so a storage error is logged and never fails a job.
 """
 

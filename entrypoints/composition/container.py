@@ -15,7 +15,6 @@ import attrs
 from dependency_injector import containers, providers
 
 from application.bootstrap import Ports, Tuning, bootstrap
-from application.throughput import RememberedThroughput
 from domain.catalogue import parse_packages
 from domain.policies import TranscriptionPolicy
 from entrypoints.composition import builders
@@ -48,6 +47,7 @@ from infrastructure.tablestore import (
     TablestorePaymentRepository,
     TablestorePreferencesRepository,
     TablestoreProcessedUpdates,
+    TablestoreThroughput,
     TablestoreUserDataEraser,
 )
 from infrastructure.telegram import TelegramFileSource, TelegramMessenger, TelegramStarsGateway
@@ -134,11 +134,11 @@ class Container(containers.DeclarativeContainer):
         sqlite=providers.Singleton(SqliteUserDataEraser, sqlite),
         tablestore=providers.Singleton(TablestoreUserDataEraser, tablestore),
     )
-    # The ETA's learned throughput: kept in SQLite; with Tablestore, per process in memory.
+    # The ETA's learned throughput, kept with the rest of the state.
     throughput = providers.Selector(
         config.storage_backend,
         sqlite=providers.Singleton(SqliteThroughput, sqlite),
-        tablestore=providers.Singleton(RememberedThroughput),
+        tablestore=providers.Singleton(TablestoreThroughput, tablestore),
     )
     converter = providers.Singleton(PyAvConverter)
     recognizer = providers.Selector(

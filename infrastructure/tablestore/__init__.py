@@ -1,6 +1,7 @@
 # ruff: noqa: E402  (the SDK loggers are quieted before the SDK is imported)
 """The cloud persistence: jobs, minutes accounts, payments, settings, processed updates and
-group chats in Alibaba Cloud Tablestore (OTS).
+group chats, action results and the recognizers' throughput in Alibaba Cloud Tablestore
+(OTS).
 
 Usage: one ``TablestoreConnection`` per process, shared by all the repositories; run
 ``create_tables(connection)`` once (``voicescribe setup``), and ``await connection.close()``
@@ -24,6 +25,7 @@ from infrastructure.tablestore.jobs import TablestoreJobRepository
 from infrastructure.tablestore.payments import TablestorePaymentRepository
 from infrastructure.tablestore.preferences import TablestorePreferencesRepository
 from infrastructure.tablestore.schema import JOB_TTL_SECONDS, create_tables
+from infrastructure.tablestore.throughput import TablestoreThroughput
 from infrastructure.tablestore.updates import TablestoreProcessedUpdates
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "TablestorePaymentRepository",
     "TablestorePreferencesRepository",
     "TablestoreProcessedUpdates",
+    "TablestoreThroughput",
     "TablestoreUserDataEraser",
     "create_tables",
 ]

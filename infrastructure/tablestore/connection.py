@@ -53,6 +53,7 @@ class TableNames:
     payments: str
     chats: str
     action_results: str
+    recognizer_throughput: str
 
     @classmethod
     def with_prefix(cls, prefix: str) -> TableNames:

@@ -24,11 +24,13 @@ Why this exists: Tablestore has no migrations, only tables with a fixed primary 
 * ``<prefix>action_results``, PK ``(job_id STRING, action_key STRING)``: the result of an
   action on a transcript (summary, action items, translation), written once; it expires
   with the jobs.
+* ``<prefix>recognizer_throughput``, PK ``(recognizer STRING)``: each recognizer's learned
+  pace (recognition seconds per audio second), for the ETA of long recordings.
 
 Jobs, job keys and job files expire after ``job_ttl_seconds`` (7 days, as in the
 reference); processed updates after 2 days (Telegram stops redelivering after one);
-accounts, settings, payments and chats never. TTL counts per cell from its last write: every
-save rewrites all of a job's cells, so a job row never expires in part, and its key row
+accounts, settings, payments, chats and throughput never. TTL counts per cell from its last
+write: every save rewrites all of a job's cells, so a job row never expires in part, and its key row
 (written once) keeps it readable by id for 7 days after it was added. An existing table
 with another primary key is an error, not silently used. Right after CreateTable the
 service may answer ``OTSTableNotReady`` for a short while; that error is retried (see
@@ -54,6 +56,7 @@ UPDATES_KEY = [("update_key", "STRING")]
 PAYMENTS_KEY = [("charge_id", "STRING")]
 CHATS_KEY = [("chat_id", "INTEGER")]
 ACTION_RESULTS_KEY = [("job_id", "STRING"), ("action_key", "STRING")]
+THROUGHPUT_KEY = [("recognizer", "STRING")]
 
 
 async def create_tables(
@@ -72,6 +75,7 @@ async def create_tables(
         (names.payments, PAYMENTS_KEY, NO_TTL),
         (names.chats, CHATS_KEY, NO_TTL),
         (names.action_results, ACTION_RESULTS_KEY, job_ttl_seconds),
+        (names.recognizer_throughput, THROUGHPUT_KEY, NO_TTL),
     ]
     created = []
     for name, key, ttl in wanted:

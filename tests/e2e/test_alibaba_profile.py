@@ -45,6 +45,7 @@ TABLES = (
     "voicescribe_payments",
     "voicescribe_chats",
     "voicescribe_action_results",
+    "voicescribe_recognizer_throughput",
 )
 VOICE_NOTE = SAMPLES / "en-weather.ogg"
 SHORT_TRANSCRIPT = (SAMPLES / "en-weather.txt").read_text().strip()
