@@ -18,14 +18,11 @@ a redraw that did not go out), and the inbox retries the update.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Coroutine, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from telegram import Chat as TelegramChat
 from telegram import Message, Update
 from telegram.constants import ChatMemberStatus
-from telegram.error import BadRequest
 from telegram.ext import Application as PtbApplication
 from telegram.ext import (
     CallbackQueryHandler,
@@ -40,6 +37,7 @@ from application.bootstrap import UseCases
 from application.commands import ChangeChatSettings, ChatSetting, MigrateChat
 from application.handlers.chat_settings import ChatSettingsOutcome, Refusal
 from domain.chats import ChatType, Sender
+from entrypoints.telegram.callback_answers import answer_query, redraw_keyboard
 from entrypoints.telegram.keyboards import (
     CHAT_PREFIX,
     CHAT_VALUE_WORDS,
@@ -50,7 +48,6 @@ from entrypoints.telegram.keyboards import (
 from entrypoints.telegram.member_status import MemberStatuses
 from entrypoints.telegram.texts import text
 
-log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
 NEW_MESSAGES = filters.UpdateType.MESSAGE  # an edited command does not run again
@@ -111,15 +108,17 @@ class GroupSettingsHandlers:
         chat = query.message.chat if query.message is not None else None
         chat_type = _chat_type(chat) if chat is not None else None
         if tap is None or chat is None or chat_type is None:
-            await _answer(query.answer())
+            await answer_query(query.answer())
             return
         outcome = await self._change(context, chat, chat_type, Sender(user.id), tap)
         if outcome.refusal is not None:
-            await _answer(query.answer(text(REFUSALS[outcome.refusal], lang), show_alert=True))
+            await answer_query(query.answer(text(REFUSALS[outcome.refusal], lang), show_alert=True))
             return
-        await _answer(query.answer(text("saved", lang)))
+        await answer_query(query.answer(text("saved", lang)))
         keyboard = chat_settings_keyboard(outcome.chat, lang)
-        await _redraw(query.edit_message_text(text("chat.settings", lang), reply_markup=keyboard))
+        await redraw_keyboard(
+            query.edit_message_text(text("chat.settings", lang), reply_markup=keyboard)
+        )
 
     async def on_my_membership(self, update: Update, context: Context) -> None:
         """Added to a group: one short message. Promoted, demoted or removed: nothing."""
@@ -203,20 +202,3 @@ def _parse_arguments(arguments: Sequence[str]) -> ChatSettingTap | None:
     except ValueError:
         return None
     return ChatSettingTap(setting, word == "on") if word in CHAT_VALUE_WORDS else None
-
-
-async def _answer(answering: Coroutine[Any, Any, bool]) -> None:
-    """Answer a callback query; on a retried update it may be answered already (400)."""
-    try:
-        await answering
-    except BadRequest as error:
-        log.info("callback query not answered: %s", error)
-
-
-async def _redraw(editing: Coroutine[Any, Any, object]) -> None:
-    """Redraw the keyboard; raises unless it is drawn (a retry finding it drawn is fine)."""
-    try:
-        await editing
-    except BadRequest as error:
-        if "not modified" not in error.message.lower():
-            raise

@@ -36,7 +36,7 @@ from typing import Any
 
 import attrs
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     Application as PtbApplication,
 )
@@ -65,6 +65,7 @@ from application.progress import Progress, Stage
 from application.reports import Acceptance, AcceptOutcome
 from domain.jobs import UserStyle
 from domain.rate_limit import RateLimit, Window
+from entrypoints.telegram.callback_answers import answer_query, redraw_keyboard
 from entrypoints.telegram.keyboards import (
     OUTPUT_MENU,
     SETTINGS_BACK,
@@ -313,15 +314,17 @@ class BotHandlers:
         if again is not None:
             result = await self._app.bus.handle(SendStoredOutput(again.job_id, user.id, again.mode))
             refused = result is not StoredOutputResult.SENT
-            await _answer(query.answer(text(f"again.{result.value}", lang), show_alert=refused))
+            await answer_query(
+                query.answer(text(f"again.{result.value}", lang), show_alert=refused)
+            )
             return
         output = parse_output(query.data)
         if output is not None:
             style = await self._app.bus.handle(SetOutput(user.id, output))
-            await _answer(query.answer(text("saved", lang)))
+            await answer_query(query.answer(text("saved", lang)))
             prompt = text("output_prompt", lang)
             keyboard = output_keyboard(style.output, lang)
-            await _redraw(query.edit_message_text(prompt, reply_markup=keyboard))
+            await redraw_keyboard(query.edit_message_text(prompt, reply_markup=keyboard))
             return
         tap = parse_setting(query.data)
         understood, language = parse_language(query.data)
@@ -332,34 +335,34 @@ class BotHandlers:
         elif understood:
             style = await self._app.bus.handle(SetRecognitionLanguage(user.id, language))
         elif query.data == "lang:menu":
-            await _answer(query.answer())
+            await answer_query(query.answer())
             current = (await self._app.preferences.of(user.id)).language
             keyboard = language_keyboard(lang, current)
             prompt = text("language_prompt", lang)
-            await _redraw(query.edit_message_text(prompt, reply_markup=keyboard))
+            await redraw_keyboard(query.edit_message_text(prompt, reply_markup=keyboard))
             return
         elif query.data == OUTPUT_MENU:
-            await _answer(query.answer())
+            await answer_query(query.answer())
             current_output = (await self._app.preferences.of(user.id)).output
             keyboard = output_keyboard(current_output, lang)
             prompt = text("output_prompt", lang)
-            await _redraw(query.edit_message_text(prompt, reply_markup=keyboard))
+            await redraw_keyboard(query.edit_message_text(prompt, reply_markup=keyboard))
             return
         elif query.data == SETTINGS_BACK:
-            await _answer(query.answer())
+            await answer_query(query.answer())
             style = await self._app.preferences.of(user.id)
-            await _redraw(
+            await redraw_keyboard(
                 query.edit_message_text(
                     text("settings", lang), reply_markup=settings_keyboard(style, lang)
                 )
             )
             return
         else:
-            await _answer(query.answer())
+            await answer_query(query.answer())
             return
-        await _answer(query.answer(text("saved", lang)))
+        await answer_query(query.answer(text("saved", lang)))
         if isinstance(query.message, Message):
-            await _redraw(
+            await redraw_keyboard(
                 query.edit_message_text(
                     text("settings", lang), reply_markup=settings_keyboard(style, lang)
                 )
@@ -415,21 +418,3 @@ async def _delete(message: Message) -> None:
         await message.delete()
     except TelegramError as error:
         log.info("status message not deleted: %s", error)
-
-
-async def _answer(answering: Coroutine[Any, Any, bool]) -> None:
-    """Answer a callback query. On a retried update the query may be answered already (or
-    too old): Telegram's 400 then means there is nothing left to do."""
-    try:
-        await answering
-    except BadRequest as error:
-        log.info("callback query not answered: %s", error)
-
-
-async def _redraw(editing: Coroutine[Any, Any, object]) -> None:
-    """Redraw a keyboard; raises unless it is drawn (a retry finding it drawn is fine)."""
-    try:
-        await editing
-    except BadRequest as error:
-        if "not modified" not in error.message.lower():
-            raise

@@ -26,6 +26,7 @@ from application.bootstrap import UseCases
 from application.commands import ForgetUserData
 from application.handlers.forget import Forgotten
 from application.privacy import PrivacyFacts, Storage
+from entrypoints.telegram.callback_answers import answer_query
 from entrypoints.telegram.groups import answer_privately
 from entrypoints.telegram.texts import text
 
@@ -74,7 +75,7 @@ class PrivacyHandlers:
             return
         lang = user.language_code
         if query.data != FORGET_YES:
-            await _answered(query.answer())
+            await answer_query(query.answer())
             await _replace(query.edit_message_text(text("forget.cancelled", lang)))
             return
         erased: Forgotten = await self._app.bus.handle(ForgetUserData(user.id))
@@ -83,7 +84,7 @@ class PrivacyHandlers:
             erased = _together(earlier, erased)
         words = forgotten_text(erased, lang)
         try:
-            await _answered(query.answer())
+            await answer_query(query.answer())
             if not await _edited(query.edit_message_text(words)):
                 await context.bot.send_message(user.id, words)
         except Exception:
@@ -167,14 +168,6 @@ async def _answer(
         await message.reply_text(words, reply_markup=keyboard)
     else:
         await answer_privately(message, user, context, words, start_parameter, keyboard=keyboard)
-
-
-async def _answered(answering: Coroutine[Any, Any, bool]) -> None:
-    """Answer a callback query; on a retried update it may be answered already (400)."""
-    try:
-        await answering
-    except BadRequest as error:
-        log.info("callback query not answered: %s", error)
 
 
 async def _edited(editing: Coroutine[Any, Any, object]) -> bool:

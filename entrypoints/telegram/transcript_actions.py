@@ -35,7 +35,7 @@ from domain.transcript_actions import (
     TranscriptAction,
     translation_target,
 )
-from entrypoints.telegram.handlers import _answer, _redraw
+from entrypoints.telegram.callback_answers import answer_query, redraw_keyboard
 from infrastructure.telegram.action_buttons import (
     ACTION_PREFIX,
     ACTIONS,
@@ -68,32 +68,34 @@ class TranscriptActionHandlers:
         if tap is not None and actions is not None:
             job = await actions.find(tap.handle, user.id)
         if tap is None or actions is None or job is None:
-            await _answer(query.answer(say("action.unavailable", lang), show_alert=True))
+            await answer_query(query.answer(say("action.unavailable", lang), show_alert=True))
             return
         message = query.message if isinstance(query.message, Message) else None
         if tap.tap is Tap.MORE:
             if tap.output is not None:
                 sent = await self._app.bus.handle(SendStoredOutput(job.job_id, user.id, tap.output))
                 refused = sent is not StoredOutputResult.SENT
-                await _answer(query.answer(say(f"again.{sent.value}", lang), show_alert=refused))
+                await answer_query(
+                    query.answer(say(f"again.{sent.value}", lang), show_alert=refused)
+                )
                 return
-            await _answer(query.answer(say("action.more_shown", lang)))
+            await answer_query(query.answer(say("action.more_shown", lang)))
             if message is not None:
                 markup = with_timed_outputs(message.reply_markup, tap.handle, lang)
-                await _redraw(message.edit_reply_markup(markup))
+                await redraw_keyboard(message.edit_reply_markup(markup))
             return
         if tap.tap is Tap.TRANSLATE:
             target = tap.language or translation_target(job.language, _own_language(lang))
             if target is None:
-                await _answer(query.answer(say("action.pick_language", lang)))
+                await answer_query(query.answer(say("action.pick_language", lang)))
                 if message is not None:
                     markup = with_languages(message.reply_markup, tap.handle)
-                    await _redraw(message.edit_reply_markup(markup))
+                    await redraw_keyboard(message.edit_reply_markup(markup))
                 return
             request = ActionRequest(TranscriptAction.TRANSLATE, target)
         else:
             request = ActionRequest(ACTIONS[tap.tap])
-        await _answer(query.answer(say("action.working", lang)))
+        await answer_query(query.answer(say("action.working", lang)))
         outcome = await self._app.bus.handle(RunTranscriptAction(tap.handle, user.id, request))
         chat_id = message.chat.id if message is not None else user.id
         reply_to = message.message_id if message is not None else None
