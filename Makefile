@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SAMPLES := $(wildcard samples/*.ogg)
 
-.PHONY: venv run serve test pythons lint typecheck layers unit properties mutation bench bench-quick clean
+.PHONY: venv run serve test pythons lint typecheck layers unit properties mutation bench bench-quick clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ FAST_TESTS := tests/unit tests/integration/test_voice_notes_on_this_python.py \
 # Hypothesis' `ci` profile (tests/hypothesis_profiles.py): derandomized, a deadline a loaded
 # 2-core machine keeps; every step below that runs tests uses it.
 test: export HYPOTHESIS_PROFILE = ci
-test: lint typecheck layers
+test: lint typecheck layers browser
 	$(BIN)/pytest
 	$(BIN)/python -m benchmarks --quick
 	$(BIN)/python -m tools.pythons $(FAST_TESTS)
@@ -72,6 +72,19 @@ $(MUTATION_STAMP): $(STAMP)
 
 mutation: $(MUTATION_STAMP)
 	$(BIN)/python -m tools.mutation
+
+# The Mini App's browser test (tests/e2e/test_mini_app_browser.py) drives Debian's headless
+# Chromium through Selenium (the `browser` extra): installed here when missing, so a fresh
+# machine needs nothing by hand (apt-get needs root, as on CI).
+BROWSER_STAMP := $(VENV)/.browser-stamp
+$(BROWSER_STAMP): $(STAMP)
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		chromium chromium-driver; }
+	$(BIN)/python -m pip install --quiet -e '.[dev,browser]'
+	touch $(BROWSER_STAMP)
+
+browser: $(BROWSER_STAMP)
 
 bench: venv
 	$(BIN)/python -m benchmarks

@@ -64,3 +64,7 @@ class EmptyAudio(AudioUnreadable):
 
 class PaymentRefused(PortError):
     """The payment provider would not do what was asked (e.g. refund an unknown charge)."""
+
+
+class UploadError(PortError):
+    """Upload storage could not store, read or remove an upload (disk, OSS)."""

@@ -6,7 +6,7 @@ use cases; adapters in ``infrastructure/`` translate. Everything that may block 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
 import attrs
@@ -426,4 +426,50 @@ class ActionResultRepository(Protocol):
     async def add(self, result: ActionResult) -> bool:
         """Store a result; ``False`` (and nothing written) when one is stored under its job
         id and key already (two presses raced: the first one stays). Raises StorageError."""
+@attrs.frozen
+class UploadRecord:
+    """A recording a user is uploading through the Mini App (``domain.uploads`` decides
+    what may be appended). ``received`` is what storage holds for sure: a resume starts
+    there. ``file_name`` is shown, never used as a path."""
+
+    upload_id: str
+    owner_id: int
+    size: int
+    file_name: str
+    created_at: float
+    received: int = 0
+    job_id: str | None = None
+
+
+class UploadStorage(Protocol):
+    """Where uploaded recordings wait for their job (a local folder, or OSS)."""
+
+    async def create(self, record: UploadRecord) -> None:
+        """Store a new, empty upload. Raises UploadError."""
+        ...
+
+    async def get(self, upload_id: str) -> UploadRecord | None:
+        """The upload with ``received`` as stored now; None when unknown or removed."""
+        ...
+
+    async def append(self, upload_id: str, offset: int, chunks: AsyncIterator[bytes]) -> int:
+        """Write the chunks from ``offset`` (which must be ``received``) as they come,
+        never holding them all; returns the bytes now stored. A stream that stops early
+        keeps what arrived. Raises UploadError."""
+        ...
+
+    async def mark_submitted(self, upload_id: str, job_id: str) -> None:
+        """The complete upload was handed to the job ``job_id``."""
+        ...
+
+    async def read(self, upload_id: str) -> bytes:
+        """The complete upload's bytes, for its job. Raises UploadError."""
+        ...
+
+    async def remove(self, upload_id: str) -> None:
+        """Forget the upload and its bytes (done when missing)."""
+        ...
+
+    async def list_all(self, limit: int) -> Sequence[UploadRecord]:
+        """Uploads stored now, for the sweep."""
         ...

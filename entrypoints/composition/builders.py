@@ -17,11 +17,11 @@ from entrypoints.composition.settings import Settings
 from infrastructure.cloud_credentials import AccessKey, CloudCredentials
 from infrastructure.dashscope import DashScopeRecognizer, QwenFormatter
 from infrastructure.gemini import GeminiFormatter
+from infrastructure.local.uploads import LocalUploadStorage
 from infrastructure.mns import MnsJobQueue
 from infrastructure.sqlite import SqliteDatabase
 from infrastructure.tablestore import TablestoreConnection
 from infrastructure.telegram.aiohttp_request import AiohttpRequest
-from infrastructure.telegram.files import LOCAL_API_LIMIT, PUBLIC_API_LIMIT
 from infrastructure.telegram.rate_limiter import TelegramLimits, TelegramRateLimiter
 from infrastructure.telegram.tolerant_bot import TolerantBot
 
@@ -30,6 +30,11 @@ def open_sqlite(data_dir: str, closing: Closing) -> SqliteDatabase:
     database = SqliteDatabase(Path(data_dir).expanduser() / "voicescribe.sqlite3")
     closing.register("sqlite", database.close)
     return database
+
+
+def local_uploads(data_dir: str) -> LocalUploadStorage:
+    """Mini App uploads under VOICESCRIBE_DATA_DIR/uploads/."""
+    return LocalUploadStorage(Path(data_dir) / "uploads")
 
 
 def models_dir(data_dir: str, configured: str = "") -> Path:
@@ -133,10 +138,10 @@ def telegram_limits(settings: Settings) -> TelegramLimits:
     )
 
 
-def telegram_download_limit(api_base_url: str) -> int:
-    """A local Bot API server serves files up to 2 GB; the public one up to 20 MB."""
-    public = api_base_url.rstrip("/") == "https://api.telegram.org"
-    return PUBLIC_API_LIMIT if public else LOCAL_API_LIMIT
+def telegram_download_limit(settings: Settings) -> int:
+    """TELEGRAM_DOWNLOAD_LIMIT_MB, else what the Bot API serves: a local Bot API server
+    files up to 2 GB, the public one up to 20 MB."""
+    return settings.download_limit_bytes
 
 
 def open_tablestore(

@@ -53,6 +53,7 @@ from infrastructure.tablestore import (
 from infrastructure.telegram import TelegramFileSource, TelegramMessenger, TelegramStarsGateway
 from infrastructure.telegram.alerts import TelegramOwnerAlerts
 from infrastructure.telegram.delayed_status import DelayedStatus
+from infrastructure.uploaded_files import UploadedFileSource
 from infrastructure.whisper import WhisperRecognizer
 
 
@@ -193,15 +194,13 @@ class Container(containers.DeclarativeContainer):
         closing,
         limits=providers.Callable(builders.telegram_limits, settings),
     )
-    files = providers.Selector(
+    chat_files = providers.Selector(
         config.channel,
         console=providers.Singleton(LocalFileSource),
         telegram=providers.Singleton(
             TelegramFileSource,
             telegram_bot,
-            max_bytes=providers.Callable(
-                builders.telegram_download_limit, config.telegram_api_base_url
-            ),
+            max_bytes=providers.Callable(builders.telegram_download_limit, settings),
         ),
     )
     # Telegram: quick notes' status messages held back (STATUS_DELAY_SECONDS); the bot's
@@ -217,6 +216,10 @@ class Container(containers.DeclarativeContainer):
         delay_seconds=config.status_delay_seconds,
         inline_up_to_seconds=config.sync_threshold_seconds,
     )
+    # Recordings uploaded through the Mini App (entrypoints/http/mini_app.py); their jobs
+    # read them from here, every other job from the chat's source above.
+    upload_storage = providers.Singleton(builders.local_uploads, config.data_dir)
+    files = providers.Singleton(UploadedFileSource, upload_storage, chat_files)
     messenger = providers.Selector(
         config.channel,
         console=providers.Singleton(ConsoleMessenger, verbose=config.verbose),

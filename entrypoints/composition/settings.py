@@ -55,6 +55,9 @@ BACKEND_REQUIRES = {
 # temporary credentials Function Compute puts in ALIBABA_CLOUD_*.
 ALIBABA_KEY_BACKENDS = (("STORAGE_BACKEND", "tablestore"), ("QUEUE_BACKEND", "mns"))
 
+PUBLIC_BOT_API = "https://api.telegram.org"
+MEGABYTE = 1024 * 1024
+
 _ENV = "env"
 _KIND = "kind"
 _CHOICES = "choices"
@@ -164,6 +167,16 @@ class Settings:
     telegram_network_retries: int = _number("TELEGRAM_NETWORK_RETRIES", 2, 0)
     # Days a finished job's transcript is kept before the sweep erases it; 0 = forever.
     transcript_retention_days: int = _number("TRANSCRIPT_RETENTION_DAYS", 30, 0)
+    # Largest file the bot downloads from a chat; 0 = what the Bot API serves: 20 MB from
+    # the public one, 2000 MB from a local Bot API server (TELEGRAM_API_BASE_URL).
+    telegram_download_limit_mb: int = _number("TELEGRAM_DOWNLOAD_LIMIT_MB", 0, 0)
+    # The Mini App (entrypoints/http/mini_app.py): its public address, the webhook's public
+    # address + /app (empty: no Mini App button), the largest upload, how old Telegram's
+    # initData may be, and how long an abandoned upload is kept.
+    webapp_url: str = _text("WEBAPP_URL")
+    max_upload_mb: int = _number("MAX_UPLOAD_MB", 2000, 1)
+    webapp_auth_max_age_seconds: float = _number("WEBAPP_AUTH_MAX_AGE_SECONDS", 86400.0, 1)
+    upload_retention_hours: float = _number("UPLOAD_RETENTION_HOURS", 24.0, 0)
 
     @property
     def data_dir(self) -> Path:
@@ -181,6 +194,18 @@ class Settings:
             self.alibaba_cloud_access_key_secret,
             self.alibaba_cloud_security_token,
         )
+
+    @property
+    def download_limit_bytes(self) -> int:
+        """TELEGRAM_DOWNLOAD_LIMIT_MB, or the Bot API's own limit when it is 0."""
+        if self.telegram_download_limit_mb:
+            return self.telegram_download_limit_mb * MEGABYTE
+        public = self.telegram_api_base_url.rstrip("/") == PUBLIC_BOT_API
+        return (20 if public else 2000) * MEGABYTE
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * MEGABYTE
 
     @property
     def stale_after_seconds(self) -> float:

@@ -42,6 +42,7 @@ from application.queue_watch import QueueWatch
 from entrypoints.composition.container import Container
 from entrypoints.composition.warm_start import warm_recognizer
 from entrypoints.http.ack_first import AckFirstAdmission, IngressActivity
+from entrypoints.http.mini_app_wiring import build_mini_app, build_uploads, sweep_uploads
 from entrypoints.telegram.bot import build_bot
 from entrypoints.telegram.update_bridge import PtbBridge
 
@@ -86,6 +87,7 @@ def create_webhook_app(
     )
     endpoint = WebhookEndpoint(secret, inbox, activity, max_body_bytes)
     settings = container.settings()
+    uploads = build_uploads(container)
     queue_watch = QueueWatch(
         container.queue(), container.alerts(), container.clock(), settings.queue_alert_seconds
     )
@@ -123,6 +125,7 @@ def create_webhook_app(
                 if settings.queue_backend == "sqlite"
                 else None
             )
+            sweeping = asyncio.create_task(sweep_uploads(uploads, stop))
             try:
                 yield
             finally:
@@ -132,11 +135,13 @@ def create_webhook_app(
                 await inbox.close()
                 await ptb.stop()
                 await pool
+                await sweeping
                 if watching is not None:
                     await watching
         await container.closing().close_all()
 
     routes = [Route(WEBHOOK_PATH, endpoint, methods=["POST"]), Route("/healthz", health)]
+    routes += build_mini_app(container, uploads).routes()  # the Mini App: /app, /api/
     app = WebhookApp(endpoint, routes=routes, lifespan=lifespan)
     app.state.inbox = inbox
     return app

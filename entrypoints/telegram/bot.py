@@ -28,6 +28,7 @@ from entrypoints.telegram.privacy import PrivacyHandlers
 from entrypoints.telegram.stop_taps import StopTaps
 from entrypoints.telegram.transcript_actions import TranscriptActionHandlers
 from entrypoints.telegram.update_bridge import record_handler_error
+from entrypoints.telegram.upload_page import UploadPageHandlers
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,9 @@ def build_bot(container: Container, *, polling: bool) -> Bot:
     # handler match one), and before the generic callback handler.
     TranscriptActionHandlers(use_cases).register(ptb)
     StopTaps(use_cases).register(ptb)  # before the generic callback handler
+    UploadPageHandlers(
+        settings.webapp_url, settings.download_limit_bytes, settings.max_upload_bytes
+    ).register(ptb)  # before the media handler: a too-large file gets the upload page
     BotHandlers(use_cases, rate_limit, time.time, container.delayed_status()).register(ptb)
     # Inline (block=True), in the task that processes the update: the bridge that called
     # process_update learns that a handler failed, so the inbox retries the update.

@@ -11,9 +11,7 @@ import warnings
 from telegram import Message
 
 from domain.jobs import AudioSource, MediaKind
-
-AUDIO_EXTENSIONS = (".ogg", ".oga", ".opus", ".mp3", ".m4a", ".wav", ".flac", ".aac", ".amr")
-VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".3gp")
+from domain.uploads import is_recording
 
 
 def audio_source(message: Message) -> AudioSource | None:
@@ -54,10 +52,7 @@ def audio_source(message: Message) -> AudioSource | None:
 
 def is_audio_or_video(mime_type: object, file_name: object) -> bool:
     """By MIME type, else by extension; fields of any other type mean "no"."""
-    if isinstance(mime_type, str) and mime_type.split("/", 1)[0] in ("audio", "video"):
-        return True
-    name = file_name.lower() if isinstance(file_name, str) else ""
-    return name.endswith(AUDIO_EXTENSIONS + VIDEO_EXTENSIONS)
+    return is_recording(mime_type, file_name)
 
 
 def _fetchable(file_id: object, file_unique_id: object) -> bool:
