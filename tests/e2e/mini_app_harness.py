@@ -4,11 +4,14 @@ user, and the API calls the page makes (for the protocol tests and the browser t
 from __future__ import annotations
 
 import json
+import struct
 import time
 
 import httpx
+import numpy as np
 
 from domain.init_data import sign
+from tests.media_clips import SAMPLES, decode
 
 WEBAPP_URL = "https://voicescribe.example/app"
 
@@ -44,3 +47,24 @@ async def put_bytes(
         content=payload,
         headers=auth(data),
     )
+
+
+def padded_wav(total_bytes: int) -> bytes:
+    """A WAV of ``total_bytes`` holding the ten-second English sample: the rest is a RIFF
+    ``JUNK`` chunk (padding every WAV reader skips). A large upload whose recognition
+    takes seconds, not the minutes of 25 MB of real speech."""
+    samples = decode((SAMPLES / "en-weather.ogg").read_bytes(), 16_000)
+    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
+    fmt = struct.pack("<HHIIHH", 1, 1, 16_000, 32_000, 2, 16)
+    fixed = 12 + 8 + len(fmt) + 8 + 8 + len(pcm)
+    junk = max(0, total_bytes - fixed)
+    junk -= junk % 2
+    body = b"".join(
+        [
+            b"WAVE",
+            b"fmt " + struct.pack("<I", len(fmt)) + fmt,
+            b"JUNK" + struct.pack("<I", junk) + bytes(junk),
+            b"data" + struct.pack("<I", len(pcm)) + pcm,
+        ]
+    )
+    return b"RIFF" + struct.pack("<I", len(body)) + body

@@ -245,7 +245,15 @@ function selectTab(name) {
   if (name === "history") loadHistory();
 }
 
-async function loadHistory() {
+let historyLoading = null;
+
+// One load at a time: a finished upload and the tab may both ask for the list.
+function loadHistory() {
+  if (!historyLoading) historyLoading = drawHistory().finally(() => { historyLoading = null; });
+  return historyLoading;
+}
+
+async function drawHistory() {
   const response = await api("GET", "/api/history");
   if (!response.ok) return;
   const items = (await response.json()).items.filter((item) => item.status === "delivered");
