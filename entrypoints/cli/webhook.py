@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 
 import uvicorn
-from telegram import Update
+from telegram import MenuButtonWebApp, Update, WebAppInfo
+from telegram.error import TelegramError
 
 from entrypoints.composition.container import Container
 from entrypoints.http.app import create_webhook_app
@@ -55,5 +56,14 @@ async def register_webhook(container: Container, url: str) -> int:
             secret_token=container.settings().telegram_webhook_secret,
             allowed_updates=Update.ALL_TYPES,
         )
+        webapp_url = container.settings().webapp_url
+        if webapp_url:  # the menu button opens the Mini App (best effort: /upload works too)
+            try:
+                await bot.set_chat_menu_button(
+                    menu_button=MenuButtonWebApp("voicescribe", WebAppInfo(url=webapp_url))
+                )
+                print(f"menu button opens the Mini App: {webapp_url}", file=sys.stderr)
+            except TelegramError as error:
+                print(f"menu button not set: {error}", file=sys.stderr)
     print(f"webhook set: {url}", file=sys.stderr)
     return 0

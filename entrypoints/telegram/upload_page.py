@@ -16,7 +16,6 @@ from typing import Any
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    MenuButtonWebApp,
     Message,
     Update,
     WebAppInfo,
@@ -83,8 +82,3 @@ class UploadPageHandlers:
             text("upload.prompt", language, max_mb=self._max_upload_bytes // MEGABYTE),
             reply_markup=self.button(language),
         )
-
-
-def menu_button(webapp_url: str) -> MenuButtonWebApp:
-    """The bot's menu button opening the Mini App (``set-webhook`` sets it)."""
-    return MenuButtonWebApp(text="voicescribe", web_app=WebAppInfo(url=webapp_url))
