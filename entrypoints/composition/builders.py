@@ -10,7 +10,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from application.ports import AudioConverter, TextFormatter
+from application.ports import AudioConverter, TextFormatter, UploadStorage
 from domain.policies import AudioEncoding
 from entrypoints.composition.closing import Closing
 from entrypoints.composition.settings import Settings
@@ -19,6 +19,7 @@ from infrastructure.dashscope import DashScopeRecognizer, QwenFormatter
 from infrastructure.gemini import GeminiFormatter
 from infrastructure.local.uploads import LocalUploadStorage
 from infrastructure.mns import MnsJobQueue
+from infrastructure.oss import OssUploadStorage
 from infrastructure.sqlite import SqliteDatabase
 from infrastructure.tablestore import TablestoreConnection
 from infrastructure.telegram.aiohttp_request import AiohttpRequest
@@ -32,9 +33,15 @@ def open_sqlite(data_dir: str, closing: Closing) -> SqliteDatabase:
     return database
 
 
-def local_uploads(data_dir: str) -> LocalUploadStorage:
-    """Mini App uploads under VOICESCRIBE_DATA_DIR/uploads/."""
-    return LocalUploadStorage(Path(data_dir) / "uploads")
+def open_uploads(settings: Settings) -> UploadStorage:
+    """Mini App uploads in OSS when OSS_BUCKET is set, else under
+    VOICESCRIBE_DATA_DIR/uploads/."""
+    if settings.oss_bucket:
+        key_id, key_secret, token = settings.alibaba_keys
+        return OssUploadStorage(
+            settings.oss_endpoint, settings.oss_bucket, key_id, key_secret, token
+        )
+    return LocalUploadStorage(settings.data_dir / "uploads")
 
 
 def models_dir(data_dir: str, configured: str = "") -> Path:

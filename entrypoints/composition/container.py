@@ -218,7 +218,7 @@ class Container(containers.DeclarativeContainer):
     )
     # Recordings uploaded through the Mini App (entrypoints/http/mini_app.py); their jobs
     # read them from here, every other job from the chat's source above.
-    upload_storage = providers.Singleton(builders.local_uploads, config.data_dir)
+    upload_storage = providers.Singleton(builders.open_uploads, settings)
     files = providers.Singleton(UploadedFileSource, upload_storage, chat_files)
     messenger = providers.Selector(
         config.channel,

@@ -50,6 +50,8 @@ BACKEND_REQUIRES = {
     ("STORAGE_BACKEND", "tablestore"): ("TABLESTORE_ENDPOINT", "TABLESTORE_INSTANCE"),
     ("QUEUE_BACKEND", "mns"): ("MNS_ENDPOINT",),
 }
+# The Mini App's uploads on the cloud profile (WEBAPP_URL set) go to OSS.
+OSS_FOR_UPLOADS = ("OSS_ENDPOINT", "OSS_BUCKET")
 # Tablestore and MNS sign with ALIBABA_ACCESS_KEY_ID/SECRET (a RAM user's keys, or STS
 # keys with ALIBABA_SECURITY_TOKEN) or, when those are not set, with the function role's
 # temporary credentials Function Compute puts in ALIBABA_CLOUD_*.
@@ -177,6 +179,11 @@ class Settings:
     max_upload_mb: int = _number("MAX_UPLOAD_MB", 2000, 1)
     webapp_auth_max_age_seconds: float = _number("WEBAPP_AUTH_MAX_AGE_SECONDS", 86400.0, 1)
     upload_retention_hours: float = _number("UPLOAD_RETENTION_HOURS", 24.0, 0)
+    # Mini App uploads in OSS (infrastructure/oss) instead of VOICESCRIBE_DATA_DIR/uploads;
+    # required in the alibaba profile when WEBAPP_URL is set (Function Compute has no disk
+    # that lasts).
+    oss_endpoint: str = _text("OSS_ENDPOINT")
+    oss_bucket: str = _text("OSS_BUCKET")
 
     @property
     def data_dir(self) -> Path:
@@ -268,6 +275,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if uses_keys and not (key_id and key_secret):
         keys = ("ALIBABA_ACCESS_KEY_ID", "ALIBABA_ACCESS_KEY_SECRET")
         missing = sorted([*missing, *(name for name in keys if not settings.value(name))])
+    if profile == "alibaba" and settings.webapp_url:
+        missing += [name for name in OSS_FOR_UPLOADS if not settings.value(name)]
     if missing:
         problems.append("missing environment variables: " + ", ".join(missing))
     if problems:

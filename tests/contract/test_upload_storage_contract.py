@@ -1,4 +1,5 @@
-"""One contract for every ``UploadStorage``: in memory, the local folder (and OSS).
+"""One contract for every ``UploadStorage``: in memory, the local folder, and OSS (the
+real ``oss2`` SDK against the wire fake in ``tests/fakes/oss_server.py``).
 
 Why: the upload use case is tested against the in-memory storage and runs against the
 others; this keeps them alike where resuming depends on it: ``received`` is exactly what
@@ -8,7 +9,7 @@ a removed upload is gone, and ids never reach the file system as paths.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,14 +17,27 @@ import pytest
 from application.errors import UploadError
 from application.ports import UploadRecord, UploadStorage
 from infrastructure.local.uploads import LocalUploadStorage
+from infrastructure.oss import OssUploadStorage
+from infrastructure.retrying import RetryPolicy
 from tests.application.in_memory_uploads import InMemoryUploadStorage
+from tests.fakes.oss_server import OssFake
 
 
-@pytest.fixture(params=["in_memory", "local"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> UploadStorage:
+@pytest.fixture(params=["in_memory", "local", "oss"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[UploadStorage]:
     if request.param == "in_memory":
-        return InMemoryUploadStorage()
-    return LocalUploadStorage(tmp_path / "uploads")
+        yield InMemoryUploadStorage()
+    elif request.param == "local":
+        yield LocalUploadStorage(tmp_path / "uploads")
+    else:
+        with OssFake() as fake:
+            fake.failures = 1  # the first call meets a 503: retried
+            yield OssUploadStorage(
+                fake.endpoint, fake.bucket, fake.access_key_id, fake.access_key_secret, retry=FAST
+            )
+
+
+FAST = RetryPolicy(attempts=3, base_delay_seconds=0.01, budget_seconds=5)
 
 
 def record(upload_id: str = "upload-0001", size: int = 10, owner: int = 7) -> UploadRecord:

@@ -394,6 +394,7 @@ def test_config_names_the_cloud_adapters(tmp_path: Path) -> None:
             "recognizer": "DashScopeRecognizer",
             "converter": "PyAvConverter",
             "files": "LocalFileSource",
+            "uploads": "LocalUploadStorage",
             "formatters": "qwen -> gemini -> local-paragraphs",
         }
         for secret in (DASHSCOPE_KEY, GEMINI_KEY, ACCESS_KEY_ID, ACCESS_KEY_SECRET):

@@ -87,3 +87,23 @@ def test_secrets_are_masked() -> None:
     assert shown["DASHSCOPE_API_KEY"] == "****cdef"
     assert shown["ALIBABA_ACCESS_KEY_SECRET"] == "****"
     assert shown["TABLESTORE_INSTANCE"] == "vs"
+
+
+def test_the_alibaba_profile_with_the_mini_app_needs_oss() -> None:
+    from entrypoints.composition.settings import ConfigurationError, load_settings
+
+    cloud = {
+        "VOICESCRIBE_PROFILE": "alibaba",
+        "DASHSCOPE_API_KEY": "k",
+        "TELEGRAM_BOT_TOKEN": "1:x",
+        "TABLESTORE_ENDPOINT": "https://t",
+        "TABLESTORE_INSTANCE": "i",
+        "MNS_ENDPOINT": "https://m",
+        "ALIBABA_ACCESS_KEY_ID": "id",
+        "ALIBABA_ACCESS_KEY_SECRET": "secret",
+    }
+    load_settings(cloud)  # no Mini App: no OSS needed
+    with pytest.raises(ConfigurationError, match="OSS_ENDPOINT, OSS_BUCKET"):
+        load_settings({**cloud, "WEBAPP_URL": "https://bot.example/app"})
+    oss = {"OSS_ENDPOINT": "https://oss-eu-central-1.aliyuncs.com", "OSS_BUCKET": "b"}
+    assert load_settings({**cloud, "WEBAPP_URL": "https://x/app", **oss}).oss_bucket == "b"
