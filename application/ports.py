@@ -426,6 +426,8 @@ class ActionResultRepository(Protocol):
     async def add(self, result: ActionResult) -> bool:
         """Store a result; ``False`` (and nothing written) when one is stored under its job
         id and key already (two presses raced: the first one stays). Raises StorageError."""
+
+
 @attrs.frozen
 class UploadRecord:
     """A recording a user is uploading through the Mini App (``domain.uploads`` decides
