@@ -284,7 +284,9 @@ def test_the_ram_policy_allows_exactly_what_the_functions_call(fc_run: Run) -> N
     allowed = {action for statement in policy["Statement"] for action in statement["Action"]}
     # Long jobs only (see the next test); a row deleted by /forget, the retention sweep,
     # or a group's migration to a supergroup (tests/contract: the Tablestore repositories).
-    runtime_only = {"mns:ChangeMessageVisibility", "ots:DeleteRow"}
+    # The Mini App's uploads in OSS, when WEBAPP_URL is set (tests/contract: upload storage).
+    uploads = {"oss:PutObject", "oss:GetObject", "oss:DeleteObject", "oss:ListObjects"}
+    runtime_only = {"mns:ChangeMessageVisibility", "ots:DeleteRow"} | uploads
     assert allowed - runtime_only == fc_run.actions - runtime_only, (
         f"missing: {sorted(fc_run.actions - allowed)}, unused: {sorted(allowed - fc_run.actions)}"
     )
