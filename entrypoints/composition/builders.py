@@ -19,7 +19,6 @@ from infrastructure.dashscope import DashScopeRecognizer, QwenFormatter
 from infrastructure.gemini import GeminiFormatter
 from infrastructure.local.uploads import LocalUploadStorage
 from infrastructure.mns import MnsJobQueue
-from infrastructure.oss import OssUploadStorage
 from infrastructure.sqlite import SqliteDatabase
 from infrastructure.tablestore import TablestoreConnection
 from infrastructure.telegram.aiohttp_request import AiohttpRequest
@@ -37,6 +36,14 @@ def open_uploads(settings: Settings) -> UploadStorage:
     """Mini App uploads in OSS when OSS_BUCKET is set, else under
     VOICESCRIBE_DATA_DIR/uploads/."""
     if settings.oss_bucket:
+        try:  # imported only here: the Function Compute package does not ship oss2
+            from infrastructure.oss import OssUploadStorage
+        except ImportError as error:
+            raise RuntimeError(
+                "Mini App uploads to OSS need the oss2 package, which the Function Compute "
+                "package does not ship (PyPI has oss2 and crcmod as source only); leave "
+                "WEBAPP_URL and OSS_BUCKET empty there"
+            ) from error
         key_id, key_secret, token = settings.alibaba_keys
         return OssUploadStorage(
             settings.oss_endpoint, settings.oss_bucket, key_id, key_secret, token
