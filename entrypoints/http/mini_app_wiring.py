@@ -68,5 +68,8 @@ async def sweep_uploads(uploads: Uploads, stop: asyncio.Event) -> None:
                 log.info("removed %d uploads (job settled or abandoned)", removed)
         except PortError as error:
             log.warning("upload sweep failed, tried again later: %s", error)
+        # Waited for in this task (``asyncio.timeout``, not ``wait_for``, which runs the
+        # wait as a task of its own): FC's handler waits for every task a request started.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)
+            async with asyncio.timeout(SWEEP_SECONDS):
+                await stop.wait()
