@@ -151,7 +151,7 @@ async def test_the_same_update_twice_gets_one_answer(start_bot) -> None:  # type
 
 async def test_telegram_429_is_waited_out_and_the_answer_arrives_once(start_bot) -> None:  # type: ignore[no-untyped-def]
     _, prepare = scripted("after the flood")
-    bot: RunningBot = start_bot(prepare)
+    bot: RunningBot = start_bot(prepare, STATUS_DELAY_SECONDS="60")
     fake = bot.fake
     file_id = fake.register_file((SAMPLES / "en-weather.ogg").read_bytes())
     # A quick note has no status message (STATUS_DELAY_SECONDS): its first message is the
