@@ -99,7 +99,8 @@ async def test_cancel_erases_nothing(start_bot) -> None:  # type: ignore[no-unty
     await transcribe(bot)
     fake.push_text(USER, USER, "/forget")
     [question] = await fake.wait_for_async(
-        lambda: [m for m in fake.sent_messages(USER) if m.reply_markup], timeout=30
+        lambda: [m for m in fake.sent_messages(USER) if "forget:" in str(m.reply_markup)],
+        timeout=30,
     )
     fake.push_callback_query(USER, USER, "forget:no", message_id=question.message_id)
     await fake.wait_for_async(lambda: question.plain_text == "Nothing was erased.", timeout=30)
@@ -196,7 +197,8 @@ async def test_an_answer_telegram_refused_is_given_on_the_retry_with_the_first_c
     await transcribe(bot)
     fake.push_text(USER, USER, "/forget")
     [question] = await fake.wait_for_async(
-        lambda: [m for m in fake.sent_messages(USER) if m.reply_markup], timeout=30
+        lambda: [m for m in fake.sent_messages(USER) if "forget:" in str(m.reply_markup)],
+        timeout=30,
     )
     await all_handled(bot)
     fake.fail_next("editMessageText", 400, "Bad Request: message to edit not found")
