@@ -287,6 +287,7 @@ async def test_create_tables_is_idempotent(fake, connection) -> None:
         "jobs",
         "payments",
         "processed_updates",
+        "recognizer_throughput",
         "settings",
     ]
     assert sorted(fake.store.tables) == [prefix + role for role in roles]
@@ -295,6 +296,7 @@ async def test_create_tables_is_idempotent(fake, connection) -> None:
     assert fake.store.tables[f"{prefix}accounts"].time_to_live == -1
     assert fake.store.tables[f"{prefix}payments"].time_to_live == -1
     assert fake.store.tables[f"{prefix}action_results"].time_to_live == 7 * 24 * 3600
+    assert fake.store.tables[f"{prefix}recognizer_throughput"].time_to_live == -1
 
 
 async def test_create_tables_refuses_a_table_with_another_key(fake) -> None:
